@@ -1,0 +1,67 @@
+/** Shared WGSL snippets and host-side helpers for kernels. */
+
+export const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
+
+/** Threads per workgroup for row-wise kernels; 256 is the WebGPU default limit on every adapter. */
+export const ROW_THREADS = 256;
+
+/**
+ * A workgroup-wide reduction of one f32 per thread over `n` threads (power of two). The generated function
+ * `${name}(v, lid)` returns the result to every thread. Uses its own shared array, so several may coexist.
+ */
+export function workgroupReduce(name: string, n: number, op: 'sum' | 'max'): string {
+  const combine = op === 'sum' ? 'a + b' : 'max(a, b)';
+  return /* wgsl */ `
+var<workgroup> ${name}_buf: array<f32, ${n}>;
+fn ${name}_op(a: f32, b: f32) -> f32 { return ${combine}; }
+fn ${name}(v: f32, lid: u32) -> f32 {
+  ${name}_buf[lid] = v;
+  workgroupBarrier();
+  for (var s = ${n / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { ${name}_buf[lid] = ${name}_op(${name}_buf[lid], ${name}_buf[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = ${name}_buf[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
+
+/** Tanh-approximated GELU (GPT-2 "gelu_new"); tanh via exp, clamped so large |x| cannot overflow. */
+export const WGSL_GELU_TANH = /* wgsl */ `
+fn gelu_tanh(x: f32) -> f32 {
+  let u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+  let t = 1.0 - 2.0 / (exp(2.0 * clamp(u, -15.0, 15.0)) + 1.0);
+  return 0.5 * x * (1.0 + t);
+}`;
+
+/**
+ * Exact-erf GELU. WGSL has no erf; this is the Abramowitz–Stegun 7.1.26 rational form refined with one
+ * extra term set (max abs error of erf ≈ 1.2e-7), good for the 1e-5 contract.
+ */
+export const WGSL_GELU_ERF = /* wgsl */ `
+fn erf_approx(x: f32) -> f32 {
+  // Numerical Recipes erfc Chebyshev fit, fractional error < 1.2e-7 everywhere.
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+          t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+          t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(r - 1.0, 1.0 - r, x >= 0.0);
+}
+fn gelu_erf(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476)); }`;
+
+export const WGSL_SILU = /* wgsl */ `
+fn silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }`;
+
+/** Packs a params struct of 4-byte scalars, in declaration order, for a uniform binding. */
+export function packParams(fields: ReadonlyArray<readonly ['u32' | 'i32' | 'f32', number]>): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.ceil(Math.max(1, fields.length) / 4) * 16);
+  const v = new DataView(buf);
+  fields.forEach(([t, x], i) => {
+    if (t === 'f32') v.setFloat32(i * 4, x, true);
+    else if (t === 'u32') v.setUint32(i * 4, x >>> 0, true);
+    else v.setInt32(i * 4, x, true);
+  });
+  return buf;
+}
