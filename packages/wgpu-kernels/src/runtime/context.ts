@@ -351,9 +351,7 @@ export class GpuContext {
 
 function toResource(b: BindingResource): GPUBufferBinding {
   if (b instanceof GpuTensor) return { buffer: b.buffer, offset: 0, size: Math.ceil(b.byteLength / 4) * 4 };
-  if ('buffer' in b && !(typeof (b as GPUBuffer).mapAsync === 'function')) {
-    const bb = b as { buffer: GPUBuffer; offset?: number; size?: number };
-    return { buffer: bb.buffer, offset: bb.offset ?? 0, ...(bb.size !== undefined ? { size: bb.size } : {}) };
-  }
-  return { buffer: b as GPUBuffer };
+  // A GPUBuffer has no `buffer` property; a { buffer, offset, size } range does.
+  if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, ...(b.size !== undefined ? { size: b.size } : {}) };
+  return { buffer: b };
 }

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AdapterLimitError,
+  BufferPool,
+  BufferTooLargeError,
+  DeviceLostError,
+  GpuContext,
+  layerNorm,
+  ShaderCompileError,
+  WebGpuUnavailableError,
+} from '../../src/index.js';
+import { createNodeContext, nodeGpu } from '../../src/node.js';
+import { randn, useGpu } from '../helpers.js';
+
+describe('GpuContext', () => {
+  const gpu = useGpu();
+
+  it('reports the adapter limits it was granted', () => {
+    const l = gpu().limits;
+    expect(l.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+    expect(l.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);
+    expect(gpu().adapter.features.length).toBeGreaterThan(0);
+  });
+
+  it('an impossible buffer gives a typed, actionable error (sync and async paths)', async () => {
+    const ctx = gpu();
+    const huge = [1 << 20, 1 << 14]; // 64 GiB of f32
+    expect(() => ctx.createTensor(huge, 'f32', 'attention capture')).toThrow(BufferTooLargeError);
+    try {
+      ctx.createTensor(huge, 'f32', 'attention capture');
+    } catch (e) {
+      const err = e as BufferTooLargeError;
+      expect(err.message).toMatch(/"attention capture" would need 64\.0 GiB/);
+      expect(err.message).toMatch(/allows .* per buffer/);
+      expect(err.fix).toMatch(/shorter prompt/);
+      expect(err.maxBytes).toBe(Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize));
+    }
+    await expect(ctx.allocateTensor(huge, 'f32', 'weights')).rejects.toBeInstanceOf(BufferTooLargeError);
+    // The context stays usable afterwards.
+    const x = randn(8, 1);
+    expect(Array.from(await ctx.readF32(ctx.upload(x)))).toEqual(Array.from(x));
+  });
+
+  it('refuses requirements beyond the adapter before requesting a device', async () => {
+    await expect(GpuContext.acquire({ gpu: nodeGpu(), requirements: { maxBufferBytes: 2 ** 50, purpose: 'A 500B-parameter model' } })).rejects.toThrow(
+      /A 500B-parameter model needs maxStorageBufferBindingSize = 1024 TiB/,
+    );
+    await expect(GpuContext.acquire({ gpu: nodeGpu(), requirements: { maxBufferBytes: 2 ** 50 } })).rejects.toBeInstanceOf(AdapterLimitError);
+  });
+
+  it('without navigator.gpu says WebGPU is unavailable', async () => {
+    await expect(GpuContext.acquire({ gpu: undefined })).rejects.toBeInstanceOf(WebGpuUnavailableError);
+  });
+
+  it('a lost device surfaces as DeviceLostError on every later call', async () => {
+    const ctx = await createNodeContext();
+    const seen: DeviceLostError[] = [];
+    ctx.onLost((e) => seen.push(e));
+    const t = ctx.upload(randn(16, 2));
+    ctx.device.destroy(); // what a driver reset looks like to the page
+    await ctx.device.lost;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ctx.isLost).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.message).toMatch(/GPU device was lost \(destroyed/);
+    expect(seen[0]!.fix).toMatch(/reload the model/);
+    expect(() => ctx.createTensor([4])).toThrow(DeviceLostError);
+    expect(() => layerNorm(ctx, { x: t, eps: 1e-5 })).toThrow(DeviceLostError);
+    await expect(ctx.readF32(t)).rejects.toBeInstanceOf(DeviceLostError);
+  });
+
+  it('a WGSL compile error becomes a ShaderCompileError at the next sync', async () => {
+    const ctx = await createNodeContext();
+    ctx.pipelines.get('broken', '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }');
+    await expect(ctx.sync()).rejects.toBeInstanceOf(ShaderCompileError);
+    ctx.destroy();
+  });
+
+  it('the pipeline cache compiles identical WGSL once', () => {
+    const ctx = gpu();
+    const code = '@group(0) @binding(0) var<storage, read_write> a: array<f32>; @compute @workgroup_size(1) fn main() { a[0] = 1.0; }';
+    const p1 = ctx.pipelines.get('k', code);
+    const p2 = ctx.pipelines.get('k', code);
+    expect(p1).toBe(p2);
+  });
+
+  it('profiling records one timing per pass', async () => {
+    const ctx = await createNodeContext({ profile: true });
+    if (!ctx.profiler) return ctx.destroy(); // adapter without timestamp-query
+    const x = ctx.upload(randn(4 * 64, 3), [4, 64]);
+    layerNorm(ctx, { x, eps: 1e-5 });
+    layerNorm(ctx, { x, eps: 1e-5 });
+    const t = await ctx.timings();
+    expect(t.map((p) => p.label)).toEqual(['layerNorm', 'layerNorm']);
+    for (const p of t) expect(p.ms).toBeGreaterThanOrEqual(0);
+    ctx.destroy();
+  });
+});
+
+describe('BufferPool', () => {
+  it('size classes round up by at most 25% and are monotone', () => {
+    let prev = 0;
+    for (let n = 1; n < 1e7; n = Math.ceil(n * 1.37)) {
+      const c = BufferPool.sizeClass(n);
+      expect(c).toBeGreaterThanOrEqual(n);
+      expect(c % 16).toBe(0);
+      if (n > 256) expect(c / n).toBeLessThanOrEqual(1.25 + 1e-9);
+      expect(c).toBeGreaterThanOrEqual(prev);
+      prev = c;
+    }
+  });
+
+  const gpu = useGpu();
+  it('reuses released buffers of the same class and usage', () => {
+    const ctx = gpu();
+    const a = ctx.createTensor([1000]);
+    const buf = a.buffer;
+    ctx.release(a);
+    const b = ctx.createTensor([1001]);
+    expect(b.buffer).toBe(buf);
+    const c = ctx.createTensor([1000]);
+    expect(c.buffer).not.toBe(buf);
+    ctx.release(b, c);
+    expect(ctx.pool.stats.pooledBuffers).toBeGreaterThanOrEqual(2);
+  });
+});
