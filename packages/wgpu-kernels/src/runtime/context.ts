@@ -73,6 +73,7 @@ export class GpuContext {
   readonly features: ReadonlySet<string>;
   private encoder: GPUCommandEncoder | null = null;
   private pendingUniforms: GPUBuffer[] = [];
+  private pendingRelease: GPUBuffer[] = [];
   private lostError: DeviceLostError | null = null;
   private readonly deferredErrors: HeadscopeGpuError[] = [];
   private readonly lostListeners = new Set<(e: DeviceLostError) => void>();
@@ -228,8 +229,17 @@ export class GpuContext {
     this.device.queue.writeBuffer(t.buffer, elementOffset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /**
+   * Returns tensors to the pool. While commands are recorded but not submitted, the buffers wait for the
+   * next flush: an upload (queue.writeBuffer) into a reused buffer would otherwise land before the
+   * recorded commands that still read the old contents.
+   */
   release(...tensors: (GpuTensor | undefined)[]): void {
-    for (const t of tensors) if (t) this.pool.release(t.buffer);
+    for (const t of tensors) {
+      if (!t) continue;
+      if (this.encoder) this.pendingRelease.push(t.buffer);
+      else this.pool.release(t.buffer);
+    }
   }
 
   /** The open command encoder, created on demand. */
@@ -281,7 +291,9 @@ export class GpuContext {
     this.encoder = null;
     this.device.queue.submit([cb]);
     for (const u of this.pendingUniforms) this.pool.release(u);
+    for (const b of this.pendingRelease) this.pool.release(b);
     this.pendingUniforms = [];
+    this.pendingRelease = [];
   }
 
   /** Flushes and waits for the GPU to finish; surfaces deferred errors (compile, OOM) as typed errors. */

@@ -6,11 +6,12 @@ import {
   DeviceLostError,
   GpuContext,
   layerNorm,
+  layerNormRef,
   ShaderCompileError,
   WebGpuUnavailableError,
 } from '../../src/index.js';
 import { createNodeContext, nodeGpu } from '../../src/node.js';
-import { randn, useGpu } from '../helpers.js';
+import { expectClose, randn, useGpu } from '../helpers.js';
 
 describe('GpuContext', () => {
   const gpu = useGpu();
@@ -111,6 +112,18 @@ describe('BufferPool', () => {
   });
 
   const gpu = useGpu();
+  it('a buffer released while commands are pending is not reused by an upload before they run', async () => {
+    const ctx = gpu();
+    const a = randn(4 * 64, 11);
+    const ta = ctx.upload(a, [4, 64]);
+    const y = layerNorm(ctx, { x: ta, eps: 1e-5 }); // recorded, not yet submitted
+    ctx.release(ta);
+    const tb = ctx.upload(new Float32Array(4 * 64).fill(7), [4, 64]); // same size class
+    expect(tb.buffer).not.toBe(ta.buffer);
+    expectClose(await ctx.readF32(y), layerNormRef(a, 64, null, null, 1e-5), 1e-5);
+    ctx.release(tb);
+  });
+
   it('reuses released buffers of the same class and usage', () => {
     const ctx = gpu();
     const a = ctx.createTensor([1000]);
