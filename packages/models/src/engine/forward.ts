@@ -1,0 +1,236 @@
+import {
+  activation,
+  addInto,
+  attention,
+  embedding,
+  type GpuContext,
+  type GpuTensor,
+  gatedProduct,
+  layerNorm,
+  matmul,
+  rmsNorm,
+  rotary,
+  rotaryTables,
+} from '@headscope/wgpu-kernels';
+import { ContextLengthError } from '../errors.js';
+import { AttentionStore, type CapturedLayer } from './attention-store.js';
+import { compileInterventions, type Intervention } from './interventions.js';
+import type { EngineConfig, Linear, ModelWeights, Norm } from './weights.js';
+
+/** Which attention maps to keep. Capture is per layer (all heads of a captured layer). Default: every layer. */
+export interface CaptureSpec {
+  layers?: 'all' | 'none' | readonly number[];
+  /** Also keep the maps before the post-softmax rewrite (before/after views of ACT). */
+  pre?: boolean;
+}
+
+export interface ForwardOptions {
+  capture?: CaptureSpec;
+  interventions?: readonly Intervention[];
+  /** Continue from (and extend) this cache: the tokens are positions cache.length … cache.length+T−1. */
+  cache?: KvCache;
+  /** Logits of every position (analysis) or only the last (decoding). Default 'all'. */
+  logits?: 'all' | 'last';
+}
+
+export interface ForwardResult {
+  /** [T, vocab] or [1, vocab] (logits: 'last'); the caller releases it. */
+  logits: GpuTensor;
+  attention: AttentionStore;
+}
+
+/** Keys and values of every layer for the positions seen so far, on the GPU. */
+export class KvCache {
+  length = 0;
+  constructor(
+    readonly k: GpuTensor[],
+    readonly v: GpuTensor[],
+    readonly capacity: number,
+  ) {}
+}
+
+/**
+ * The decoder-only forward pass built from the kernels, the same for every family: the family spec only
+ * decides the flags in EngineConfig (norm kind, positions, MLP kind, parallel residual) and the weights.
+ */
+export class Transformer {
+  private readonly cos?: GpuTensor;
+  private readonly sin?: GpuTensor;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly config: EngineConfig,
+    readonly weights: ModelWeights,
+  ) {
+    if (config.positional === 'rotary') {
+      if (!config.rotary) throw new Error('rotary positions need config.rotary');
+      const t = rotaryTables(config.rotary.invFreq, config.nCtx);
+      const half = config.rotary.invFreq.length;
+      this.cos = ctx.upload(t.cos, [config.nCtx, half], 'rotary.cos');
+      this.sin = ctx.upload(t.sin, [config.nCtx, half], 'rotary.sin');
+    }
+  }
+
+  createCache(capacity = this.config.nCtx): KvCache {
+    const c = this.config;
+    const width = c.nKvHeads * c.dHead;
+    const k: GpuTensor[] = [];
+    const v: GpuTensor[] = [];
+    for (let l = 0; l < c.nLayers; l++) {
+      k.push(this.ctx.createTensor([capacity, width], 'f32', `kv.k${l}`));
+      v.push(this.ctx.createTensor([capacity, width], 'f32', `kv.v${l}`));
+    }
+    return new KvCache(k, v, capacity);
+  }
+
+  releaseCache(cache: KvCache): void {
+    this.ctx.release(...cache.k, ...cache.v);
+  }
+
+  forward(ids: readonly number[], options: ForwardOptions = {}): ForwardResult {
+    const { ctx, config: c, weights: w } = this;
+    const T = ids.length;
+    if (T === 0) throw new RangeError('forward needs at least one token');
+    const cache = options.cache;
+    const past = cache?.length ?? 0;
+    const total = past + T;
+    if (total > c.nCtx) throw new ContextLengthError(total, c.nCtx);
+    if (cache && total > cache.capacity) throw new ContextLengthError(total, cache.capacity);
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
+    }
+
+    const captureLayers = resolveCapture(options.capture, c.nLayers);
+    const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, total);
+    const temps: GpuTensor[] = [];
+    const tmp = (t: GpuTensor) => {
+      temps.push(t);
+      return t;
+    };
+
+    const idsT = tmp(ctx.upload(Uint32Array.from(ids), [T], 'ids'));
+    const x = embedding(ctx, { ids: idsT, table: w.embed, ...(w.pos ? { positions: { table: w.pos, offset: past } } : {}) });
+    const captured = new Map<number, CapturedLayer>();
+
+    for (let l = 0; l < c.nLayers; l++) {
+      const lw = w.layers[l]!;
+      const h = tmp(this.norm(x, lw.ln1));
+      const q = tmp(linear(ctx, h, lw.q));
+      const k = tmp(linear(ctx, h, lw.k));
+      const v = tmp(linear(ctx, h, lw.v));
+      if (c.positional === 'rotary') {
+        const r = c.rotary!;
+        for (const [t, heads] of [
+          [q, c.nHeads],
+          [k, c.nKvHeads],
+        ] as const) {
+          rotary(ctx, {
+            x: t,
+            out: t,
+            numHeads: heads,
+            headDim: c.dHead,
+            cos: this.cos!,
+            sin: this.sin!,
+            positionOffset: past,
+            rotaryDim: r.dim,
+            style: r.style,
+          });
+        }
+      }
+      let keys = k;
+      let values = v;
+      if (cache) {
+        const width = c.nKvHeads * c.dHead;
+        ctx.copy(k, cache.k[l]!, 0, past * width, T * width);
+        ctx.copy(v, cache.v[l]!, 0, past * width, T * width);
+        keys = cache.k[l]!;
+        values = cache.v[l]!;
+      }
+      const lh = hooks.get(l);
+      let cap: CapturedLayer | undefined;
+      if (captureLayers.has(l)) {
+        cap = { probs: ctx.createTensor([c.nHeads, T, total], 'f32', `attn.${l}`) };
+        if (options.capture?.pre) cap.pre = ctx.createTensor([c.nHeads, T, total], 'f32', `attn.${l}.pre`);
+        captured.set(l, cap);
+      }
+      const att = tmp(
+        attention(ctx, {
+          q,
+          k: keys,
+          v: values,
+          numHeads: c.nHeads,
+          numKvHeads: c.nKvHeads,
+          headDim: c.dHead,
+          kvLength: total,
+          queryOffset: past,
+          ...(c.attnScale !== undefined ? { scale: c.attnScale } : {}),
+          ...(lh?.logitBias ? { logitBias: tmp(ctx.upload(lh.logitBias, [c.nHeads, total], 'logitBias')) } : {}),
+          ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
+          ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
+          ...(cap ? { capture: cap.probs } : {}),
+          ...(cap?.pre ? { capturePre: cap.pre } : {}),
+        }),
+      );
+      const attnOut = tmp(linear(ctx, att, lw.o));
+      if (c.parallelResidual) {
+        // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
+        const m = tmp(this.mlp(tmp(this.norm(x, lw.ln2)), l));
+        addInto(ctx, x, attnOut);
+        addInto(ctx, x, m);
+      } else {
+        addInto(ctx, x, attnOut);
+        const m = tmp(this.mlp(tmp(this.norm(x, lw.ln2)), l));
+        addInto(ctx, x, m);
+      }
+    }
+
+    let last = x;
+    if (options.logits === 'last' && T > 1) {
+      last = tmp(ctx.createTensor([1, c.dModel], 'f32', 'lastRow'));
+      ctx.copy(x, last, (T - 1) * c.dModel, 0, c.dModel);
+    }
+    const final = tmp(this.norm(last, w.lnFinal));
+    const logits = linear(ctx, final, w.unembed);
+    temps.push(x);
+    ctx.flush();
+    // Pooled temporaries may be reused by later dispatches: queue order keeps this safe after flush.
+    ctx.release(...temps);
+    if (cache) cache.length = total;
+    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past) };
+  }
+
+  private norm(x: GpuTensor, n: Norm): GpuTensor {
+    const c = this.config;
+    if (c.norm === 'layernorm') return layerNorm(this.ctx, { x, ...(n.w ? { weight: n.w } : {}), ...(n.b ? { bias: n.b } : {}), eps: c.normEps });
+    return rmsNorm(this.ctx, { x, ...(n.w ? { weight: n.w } : {}), eps: c.normEps, weightOffset: c.normWeightOffset ?? 0 });
+  }
+
+  private mlp(h: GpuTensor, layer: number): GpuTensor {
+    const { ctx, config: c } = this;
+    const lw = this.weights.layers[layer]!;
+    const up = linear(ctx, h, lw.mlpIn);
+    let hidden: GpuTensor;
+    if (c.gatedMlp) {
+      const gate = linear(ctx, h, lw.mlpGate!);
+      hidden = gatedProduct(ctx, { gate, up, act: c.act === 'relu' ? 'silu' : c.act, out: gate });
+      ctx.release(up);
+    } else {
+      hidden = activation(ctx, { x: up, op: c.act, out: up });
+    }
+    const out = linear(ctx, hidden, lw.mlpOut);
+    ctx.release(hidden);
+    return out;
+  }
+}
+
+function linear(ctx: GpuContext, x: GpuTensor, lin: Linear): GpuTensor {
+  return matmul(ctx, { a: x, b: lin.w, transB: lin.transB, ...(lin.b ? { bias: lin.b } : {}) });
+}
+
+function resolveCapture(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
+  const layers = spec?.layers ?? 'all';
+  if (layers === 'none') return new Set();
+  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`capture layer ${l}: the model has layers 0..${nLayers - 1}`);
+  return new Set(layers);
+}

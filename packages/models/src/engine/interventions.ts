@@ -1,0 +1,64 @@
+/**
+ * The three attention hook points of the design, as plain data. They are compiled per layer into the
+ * dense buffers the attention kernel reads: a logit bias [H, Tk] (before softmax), a column scale
+ * [H, Tk] (post-softmax ACT rewrite) and a head scale [H] (output scaling / ablation).
+ */
+export type Intervention =
+  /** Adds `value` to the pre-softmax score of key position `key` (ZeroTuning: ln γ on key 0; −Infinity masks). `key: 'all'` applies to every key. */
+  | { kind: 'logitBias'; layer: number; head: number | 'all'; key: number | 'all'; value: number }
+  /** ACT: scales the listed key columns by `beta` and gives the removed mass to the other keys of each row. */
+  | { kind: 'keyScale'; layer: number; head: number | 'all'; keys: readonly number[]; beta: number }
+  /** Multiplies the head's output by `scale` (0 ablates). */
+  | { kind: 'headScale'; layer: number; head: number | 'all'; scale: number };
+
+/** ZeroTuning (methods.md §7): scale the initial token's attention by γ, via the logit-bias hook. */
+export function zeroTuning(heads: ReadonlyArray<{ layer: number; head: number | 'all' }>, gamma: number, initialKey = 0): Intervention[] {
+  if (!(gamma > 0)) throw new RangeError(`ZeroTuning needs γ > 0 (got ${gamma})`);
+  return heads.map(({ layer, head }) => ({ kind: 'logitBias', layer, head, key: initialKey, value: Math.log(gamma) }));
+}
+
+export interface LayerHooks {
+  logitBias?: Float32Array;
+  colScale?: Float32Array;
+  headScale?: Float32Array;
+}
+
+/** Below this a bias is a mask: the kernel treats scores ≤ −1e30 as −∞ (WGSL infinities are unreliable). */
+export const MASK_BIAS = -1e30;
+
+/** Dense per-layer hook arrays for keys 0..kvLength−1; layers without interventions get nothing. */
+export function compileInterventions(interventions: readonly Intervention[], nLayers: number, nHeads: number, kvLength: number): Map<number, LayerHooks> {
+  const out = new Map<number, LayerHooks>();
+  const headsOf = (h: number | 'all') => (h === 'all' ? Array.from({ length: nHeads }, (_, i) => i) : [h]);
+  for (const iv of interventions) {
+    if (!Number.isInteger(iv.layer) || iv.layer < 0 || iv.layer >= nLayers)
+      throw new RangeError(`intervention on layer ${iv.layer}: the model has layers 0..${nLayers - 1}`);
+    for (const h of headsOf(iv.head)) {
+      if (!Number.isInteger(h) || h < 0 || h >= nHeads) throw new RangeError(`intervention on head ${h}: the model has heads 0..${nHeads - 1}`);
+    }
+    let hooks = out.get(iv.layer);
+    if (!hooks) {
+      hooks = {};
+      out.set(iv.layer, hooks);
+    }
+    if (iv.kind === 'logitBias') {
+      hooks.logitBias ??= new Float32Array(nHeads * kvLength);
+      const v = iv.value === Number.NEGATIVE_INFINITY || iv.value < MASK_BIAS ? MASK_BIAS : iv.value;
+      for (const h of headsOf(iv.head)) {
+        const keys = iv.key === 'all' ? Array.from({ length: kvLength }, (_, j) => j) : iv.key < kvLength ? [iv.key] : [];
+        for (const j of keys) {
+          const idx = h * kvLength + j;
+          hooks.logitBias[idx] = hooks.logitBias[idx]! <= MASK_BIAS || v <= MASK_BIAS ? MASK_BIAS : hooks.logitBias[idx]! + v;
+        }
+      }
+    } else if (iv.kind === 'keyScale') {
+      if (!(iv.beta >= 0)) throw new RangeError(`keyScale β must be ≥ 0 (got ${iv.beta})`);
+      hooks.colScale ??= new Float32Array(nHeads * kvLength).fill(1);
+      for (const h of headsOf(iv.head)) for (const j of iv.keys) if (j >= 0 && j < kvLength) hooks.colScale[h * kvLength + j] = iv.beta;
+    } else {
+      hooks.headScale ??= new Float32Array(nHeads).fill(1);
+      for (const h of headsOf(iv.head)) hooks.headScale[h] = hooks.headScale[h]! * iv.scale;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+export { CANONICAL_SHAPES, canonicalShape, type Dim, requiredCanonicalNames } from './canonical.js';
+export { gptNeox } from './gpt-neox.js';
+export { gpt2 } from './gpt2.js';
+export { llama } from './llama.js';
+export { mistral } from './mistral.js';
+export { qwen2 } from './qwen2.js';
+export { familyFor, parseModelConfig, supportedModelTypes } from './registry.js';
+export { ropeInvFreq, ropeTables } from './rope.js';
+export { applyTransform, transpose2d } from './transform.js';
+export type { Activation, FamilyName, FamilySpec, ModelConfig, RopeScaling, RotaryConfig, TensorMapping, TensorTransform } from './types.js';

@@ -1,0 +1,1 @@
+export { type EncodeOptions, type HeadscopeTokenizer, loadTokenizer, type TokenizerOptions, tokenizerFromJson } from './tokenizer.js';

@@ -1,0 +1,130 @@
+/**
+ * Conformance against Hugging Face transformers: every family fixture (tools/reference/make_fixtures.py)
+ * and the real pretrained babyllama-tok105 run through loadModel + the WebGPU forward pass (Dawn here)
+ * and must give the same token ids, logits, attention probabilities and greedy continuation.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { GpuContext } from '@headscope/wgpu-kernels';
+import { createNodeContext } from '@headscope/wgpu-kernels/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LoadedModel, loadModel, streamTensors } from '../../src/index.js';
+import { NodeDirSource } from '../../src/node.js';
+
+const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
+const SHARED_BABYLLAMA = resolve(__dirname, '../../../../../shared/models/babyllama-tok105');
+
+interface Reference {
+  prompt: string;
+  bos_prepended: boolean;
+  input_ids: number[];
+  tensors: Map<string, { shape: number[]; data: Float32Array | Int32Array }>;
+}
+
+async function readReference(dir: string): Promise<Reference> {
+  const meta = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+  const tensors = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
+  for await (const t of streamTensors(new NodeDirSource(dir), ['reference.safetensors'])) tensors.set(t.name, { shape: t.shape, data: t.data });
+  return { prompt: meta.prompt, bos_prepended: meta.bos_prepended, input_ids: meta.input_ids, tensors };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(m, d);
+  }
+  return m;
+}
+
+const CASES: Array<{ name: string; weights: string }> = [
+  ...['gpt2', 'gpt2_sharded', 'gpt_neox', 'gpt_neox_seq', 'llama_gqa', 'llama3_rope', 'llama_linear_rope', 'qwen2'].map((name) => ({
+    name,
+    weights: join(FIXTURES, name),
+  })),
+  { name: 'babyllama-tok105', weights: SHARED_BABYLLAMA },
+];
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await createNodeContext();
+});
+afterAll(() => ctx?.destroy());
+
+for (const { name, weights } of CASES) {
+  describe.runIf(existsSync(weights))(`${name} matches transformers`, () => {
+    let model: LoadedModel;
+    let ref: Reference;
+    beforeAll(async () => {
+      model = await loadModel(ctx, new NodeDirSource(weights));
+      ref = await readReference(join(FIXTURES, name));
+    });
+    afterAll(() => model?.dispose());
+
+    it('tokenizes the prompt to the same ids (BOS policy included)', () => {
+      expect(model.config.addBos).toBe(ref.bos_prepended);
+      expect(model.encode(ref.prompt)).toEqual(ref.input_ids);
+    });
+
+    it('logits within 1e-4 and every layer/head attention within 1e-5', async () => {
+      const ids = Array.from(ref.tensors.get('input_ids')!.data);
+      const { logits, attention } = model.run(ids);
+      const want = ref.tensors.get('logits')!;
+      expect(logits.shape).toEqual(want.shape);
+      const logitErr = maxAbsDiff(await ctx.readF32(logits), want.data);
+      expect(logitErr, `logits max abs error ${logitErr}`).toBeLessThanOrEqual(1e-4);
+      let attnErr = 0;
+      for (let l = 0; l < model.config.nLayers; l++) {
+        const w = ref.tensors.get(`attn.${l}`)!;
+        expect(w.shape).toEqual([model.config.nHeads, ids.length, ids.length]);
+        attnErr = Math.max(attnErr, maxAbsDiff(await attention.layer(l), w.data));
+      }
+      expect(attnErr, `attention max abs error ${attnErr}`).toBeLessThanOrEqual(1e-5);
+      ctx.release(logits);
+      attention.release();
+    });
+
+    it('the 20-token greedy continuation is identical, token for token (KV cache)', async () => {
+      const ids = Array.from(ref.tensors.get('input_ids')!.data);
+      const { ids: got, prefill, steps } = await model.generate(ids, { maxNewTokens: 20 });
+      expect(got).toEqual(Array.from(ref.tensors.get('greedy_ids')!.data));
+      prefill.release();
+      for (const s of steps) s.release();
+    });
+
+    it('KV-cache decoding equals a full recompute (logits and attention rows)', async () => {
+      const prompt = Array.from(ref.tensors.get('input_ids')!.data);
+      const all = [...prompt, ...Array.from(ref.tensors.get('greedy_ids')!.data).slice(0, 6)];
+      const full = model.run(all);
+      const fullLogits = await ctx.readF32(full.logits);
+      const V = model.config.vocabSize;
+      const t = model.transformer;
+      const cache = t.createCache(all.length);
+      // Prefill with the prompt, then one token at a time.
+      let pos = 0;
+      for (const chunk of [prompt, ...all.slice(prompt.length).map((x) => [x])]) {
+        const step = t.forward(chunk, { cache });
+        const got = await ctx.readF32(step.logits);
+        expect(maxAbsDiff(got, fullLogits.subarray(pos * V, (pos + chunk.length) * V))).toBeLessThanOrEqual(1e-4);
+        for (let l = 0; l < model.config.nLayers; l++) {
+          for (let h = 0; h < model.config.nHeads; h++) {
+            const rows = await step.attention.head(l, h);
+            const fullHead = await full.attention.head(l, h);
+            for (let r = 0; r < chunk.length; r++) {
+              const i = pos + r;
+              const want = fullHead.subarray(i * all.length, i * all.length + i + 1);
+              expect(maxAbsDiff(rows.subarray(r * step.attention.keys, r * step.attention.keys + i + 1), want)).toBeLessThanOrEqual(1e-5);
+            }
+          }
+        }
+        ctx.release(step.logits);
+        step.attention.release();
+        pos += chunk.length;
+      }
+      t.releaseCache(cache);
+      ctx.release(full.logits);
+      full.attention.release();
+    });
+  });
+}
