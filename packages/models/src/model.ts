@@ -42,6 +42,6 @@ export async function loadModel(ctx: GpuContext, source: FileSource, options: Lo
     encode: (text, o) => tokenizer.encode(text, { addBos: o?.bos ?? config.addBos }),
     run: (ids, o) => transformer.forward(ids, o),
     generate: (ids, o) => generate(transformer, ids, o),
-    dispose: () => releaseWeights(ctx, weights),
+    dispose: () => releaseWeights(weights),
   };
 }

@@ -1,4 +1,4 @@
-import type { GpuContext, GpuTensor } from '@headscope/wgpu-kernels';
+import type { GpuTensor } from '@headscope/wgpu-kernels';
 
 /** A linear map y = x·W (+ b). `transB` says W is stored [out, in] (HF nn.Linear) rather than [in, out]. */
 export interface Linear {
@@ -59,7 +59,7 @@ export interface EngineConfig {
   attnScale?: number;
 }
 
-export function releaseWeights(ctx: GpuContext, w: ModelWeights): void {
+export function releaseWeights(w: ModelWeights): void {
   const all: (GpuTensor | undefined)[] = [w.embed, w.pos, w.lnFinal.w, w.lnFinal.b, w.unembed.w, w.unembed.b];
   for (const l of w.layers) {
     all.push(l.ln1.w, l.ln1.b, l.ln2.w, l.ln2.b);

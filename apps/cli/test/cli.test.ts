@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { streamTensors } from '@headscope/models';
+import { NodeDirSource } from '@headscope/models/node';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '../../..');
+const FIXTURES = join(ROOT, 'test/fixtures/models');
+const MAIN = join(ROOT, 'apps/cli/src/main.ts');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]) {
+  const r = spawnSync(TSX, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function readAll(dir: string, file: string) {
+  const out = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
+  for await (const t of streamTensors(new NodeDirSource(dir), [file])) out.set(t.name, { shape: t.shape, data: t.data });
+  return out;
+}
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>) {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('headscope CLI', () => {
+  it('run writes input_ids, logits and every attn.<layer>, equal to the transformers reference', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'headscope-cli-'));
+    const ref = JSON.parse(readFileSync(join(FIXTURES, 'llama_gqa/reference.json'), 'utf8'));
+    const r = cli('run', '--model', join(FIXTURES, 'llama_gqa'), '--prompt', ref.prompt, '--out', join(dir, 'out.safetensors'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ family: 'llama', layers: 3, heads: 4, kv_heads: 2, tokens: ref.input_ids.length, bos: true });
+    const got = await readAll(dir, 'out.safetensors');
+    const want = await readAll(join(FIXTURES, 'llama_gqa'), 'reference.safetensors');
+    expect(Array.from(got.get('input_ids')!.data)).toEqual(ref.input_ids);
+    expect(got.get('logits')!.shape).toEqual(want.get('logits')!.shape);
+    expect(maxAbs(got.get('logits')!.data, want.get('logits')!.data)).toBeLessThanOrEqual(1e-4);
+    for (let l = 0; l < 3; l++) {
+      expect(got.get(`attn.${l}`)!.shape).toEqual([4, ref.input_ids.length, ref.input_ids.length]);
+      expect(maxAbs(got.get(`attn.${l}`)!.data, want.get(`attn.${l}`)!.data)).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('run --ids --no-bos uses the ids as given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'headscope-cli-'));
+    const r = cli('run', '--model', join(FIXTURES, 'gpt2'), '--ids', '5,6,7', '--no-bos', '--out', join(dir, 'o.safetensors'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ family: 'gpt2', tokens: 3, bos: false });
+  });
+
+  it('generate prints the greedy continuation transformers gives', () => {
+    const ref = JSON.parse(readFileSync(join(FIXTURES, 'gpt2/reference.json'), 'utf8'));
+    const r = cli('generate', '--model', join(FIXTURES, 'gpt2'), '--ids', ref.input_ids.join(','), '--max-new-tokens', '20');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${ref.greedy_text}\n`);
+  });
+
+  it('seeded sampling repeats exactly and differs across seeds', () => {
+    const args = [
+      'generate',
+      '--model',
+      join(FIXTURES, 'gpt2'),
+      '--prompt',
+      'The old keeper',
+      '--max-new-tokens',
+      '8',
+      '--temperature',
+      '1.5',
+      '--top-k',
+      '40',
+    ];
+    const a = cli(...args, '--seed', '1');
+    const b = cli(...args, '--seed', '1');
+    const c = cli(...args, '--seed', '2');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  const oneLineFailure = (r: ReturnType<typeof cli>, pattern: RegExp) => {
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  };
+
+  it('fails with one line: missing model directory, bad arguments', () => {
+    oneLineFailure(cli('run', '--model', '/nonexistent', '--prompt', 'x', '--out', '/tmp/x.safetensors'), /not a directory/);
+    oneLineFailure(cli('generate', '--model', FIXTURES, '--prompt', 'x'), /--max-new-tokens/);
+    oneLineFailure(cli('frobnicate'), /unknown command/);
+    oneLineFailure(cli('run', '--model', FIXTURES, '--ids', '1,x', '--out', '/tmp/x'), /--ids must be/);
+  });
+
+  it('fails with one line: unsupported model_type, missing tokenizer, prompt beyond the context', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'headscope-cli-bad-'));
+    cpSync(join(FIXTURES, 'gpt2'), dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'bloom' }));
+    oneLineFailure(cli('run', '--model', dir, '--ids', '1', '--out', join(dir, 'o')), /bloom.*gpt2/s);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const ids = Array.from({ length: config.n_positions + 1 }, () => 5).join(',');
+    oneLineFailure(cli('run', '--model', dir, '--ids', ids, '--out', join(dir, 'o')), new RegExp(`${config.n_positions + 1} tokens.*${config.n_positions}`));
+    spawnSync('rm', [join(dir, 'tokenizer.json')]);
+    oneLineFailure(cli('run', '--model', dir, '--ids', '1', '--out', join(dir, 'o')), /tokenizer/i);
+  });
+});
