@@ -5,6 +5,7 @@ export * from './engine/decode.js';
 export * from './engine/forward.js';
 export * from './engine/interventions.js';
 export * from './engine/upload.js';
+export * from './engine/weight-access.js';
 export * from './engine/weights.js';
 export * from './errors.js';
 export * from './export/safetensors-writer.js';

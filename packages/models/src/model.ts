@@ -2,6 +2,7 @@ import type { GpuContext } from '@headscope/wgpu-kernels';
 import { type GenerateOptions, type GenerateResult, generate } from './engine/decode.js';
 import { type ForwardOptions, type ForwardResult, Transformer } from './engine/forward.js';
 import { engineConfig, uploadWeights } from './engine/upload.js';
+import { WeightAccess } from './engine/weight-access.js';
 import { releaseWeights } from './engine/weights.js';
 import { ropeInvFreq } from './families/rope.js';
 import type { FamilySpec, ModelConfig } from './families/types.js';
@@ -15,6 +16,8 @@ export interface LoadedModel {
   readonly spec: FamilySpec;
   readonly tokenizer: HeadscopeTokenizer;
   readonly transformer: Transformer;
+  /** Weights read back for weight-space analyses (per-head W_Q/W_K/W_V/W_O, W_E, W_U, MLPs, norms). */
+  readonly weights: WeightAccess;
   /** Token ids for a prompt; `bos` overrides the model's default (a "prepend BOS" switch). */
   encode(text: string, options?: { bos?: boolean }): number[];
   run(ids: readonly number[], options?: ForwardOptions): ForwardResult;
@@ -39,6 +42,7 @@ export async function loadModel(ctx: GpuContext, source: FileSource, options: Lo
     spec,
     tokenizer,
     transformer,
+    weights: new WeightAccess(ctx, transformer.config, weights),
     encode: (text, o) => tokenizer.encode(text, { addBos: o?.bos ?? config.addBos }),
     run: (ids, o) => transformer.forward(ids, o),
     generate: (ids, o) => generate(transformer, ids, o),
