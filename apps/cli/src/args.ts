@@ -7,7 +7,8 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   headscope run --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --out FILE.safetensors
   headscope generate --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --max-new-tokens N
-                     [--temperature T] [--top-k K] [--seed S]`;
+                     [--temperature T] [--top-k K] [--seed S]
+  headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S]`;
 
 export interface CommonArgs {
   model: string;
@@ -20,6 +21,7 @@ export interface CommonArgs {
 export type Command =
   | ({ command: 'run'; out: string } & CommonArgs)
   | ({ command: 'generate'; maxNewTokens: number; temperature: number; topK: number; seed: number } & CommonArgs)
+  | ({ command: 'analyze'; promptsFile?: string; maxTokens: number; probeN: number; seed: number } & Omit<CommonArgs, 'prompt' | 'ids'>)
   | { command: 'help' };
 
 function parseIds(text: string): number[] {
@@ -40,7 +42,7 @@ function num(name: string, text: string | undefined, fallback: number, check: (n
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
-  if (command !== 'run' && command !== 'generate') throw new UsageError(`unknown command "${command}"`);
+  if (command !== 'run' && command !== 'generate' && command !== 'analyze') throw new UsageError(`unknown command "${command}"`);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -56,6 +58,9 @@ export function parseCommand(argv: readonly string[]): Command {
         temperature: { type: 'string' },
         'top-k': { type: 'string' },
         seed: { type: 'string' },
+        prompts: { type: 'string' },
+        'max-tokens': { type: 'string' },
+        'probe-n': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -65,10 +70,21 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const model = values.model as string | undefined;
   if (!model) throw new UsageError('--model DIR is required');
+  if (values.bos && values['no-bos']) throw new UsageError('--bos and --no-bos contradict each other');
+  if (command === 'analyze') {
+    return {
+      command,
+      model,
+      ...(values.prompts ? { promptsFile: values.prompts as string } : {}),
+      ...(values.bos ? { bos: true } : values['no-bos'] ? { bos: false } : {}),
+      maxTokens: num('max-tokens', values['max-tokens'] as string | undefined, 64, (n) => Number.isInteger(n) && n >= 2),
+      probeN: num('probe-n', values['probe-n'] as string | undefined, 50, (n) => Number.isInteger(n) && n >= 2),
+      seed: num('seed', values.seed as string | undefined, 0, (n) => Number.isInteger(n)),
+    };
+  }
   const prompt = values.prompt as string | undefined;
   const idsText = values.ids as string | undefined;
   if ((prompt === undefined) === (idsText === undefined)) throw new UsageError('give exactly one of --prompt TEXT or --ids 1,2,3');
-  if (values.bos && values['no-bos']) throw new UsageError('--bos and --no-bos contradict each other');
   const common: CommonArgs = {
     model,
     ...(prompt !== undefined ? { prompt } : {}),

@@ -3,6 +3,7 @@ import { encodeSafetensors, type LoadedModel, loadModel, type TensorToWrite } fr
 import { NodeDirSource } from '@headscope/models/node';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
+import { type AnalyzeReport, analyzeModel } from './analyze.js';
 import { type CommonArgs, UsageError } from './args.js';
 
 export interface RunSummary {
@@ -18,19 +19,22 @@ export interface RunSummary {
   out?: string;
 }
 
-async function withModel<T>(args: CommonArgs, body: (ctx: GpuContext, model: LoadedModel, ids: number[], bos: boolean) => Promise<T>): Promise<T> {
+async function withModel<T>(
+  args: Pick<CommonArgs, 'model' | 'prompt' | 'ids' | 'bos'>,
+  body: (ctx: GpuContext, model: LoadedModel, ids: number[], bos: boolean) => Promise<T>,
+): Promise<T> {
   if (!existsSync(args.model) || !statSync(args.model).isDirectory()) throw new UsageError(`--model ${args.model} is not a directory`);
   const ctx = await createNodeContext();
   try {
     const model = await loadModel(ctx, new NodeDirSource(args.model));
     const bos = args.bos ?? model.config.addBos;
-    let ids: number[];
+    let ids: number[] = [];
     if (args.ids) {
       ids = args.bos && model.config.bosTokenId !== null && args.ids[0] !== model.config.bosTokenId ? [model.config.bosTokenId, ...args.ids] : args.ids;
-    } else {
-      ids = model.encode(args.prompt ?? '', { bos });
+    } else if (args.prompt !== undefined) {
+      ids = model.encode(args.prompt, { bos });
+      if (ids.length === 0) throw new UsageError('the prompt encodes to zero tokens');
     }
-    if (ids.length === 0) throw new UsageError('the prompt encodes to zero tokens');
     try {
       return await body(ctx, model, ids, bos);
     } finally {
@@ -85,4 +89,10 @@ export function executeGenerate(
     for (const s of result.steps) s.release();
     return { ids: result.ids, text: model.tokenizer.decode(result.ids, { skipSpecialTokens: true }) };
   });
+}
+
+export function executeAnalyze(
+  args: Omit<CommonArgs, 'prompt' | 'ids'> & { promptsFile?: string; maxTokens: number; probeN: number; seed: number },
+): Promise<AnalyzeReport> {
+  return withModel(args, (_ctx, model) => analyzeModel(model, args));
 }

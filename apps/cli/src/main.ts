@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, parseCommand, USAGE, UsageError } from './args.js';
-import { executeGenerate, executeRun } from './commands.js';
+import { executeAnalyze, executeGenerate, executeRun } from './commands.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let cmd: Command;
@@ -26,6 +26,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const { summary, file } = await executeRun(cmd);
     writeFileSync(cmd.out, file);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  }
+  if (cmd.command === 'analyze') {
+    process.stdout.write(`${JSON.stringify(await executeAnalyze(cmd), null, 2)}\n`);
     return 0;
   }
   const { text } = await executeGenerate(cmd);

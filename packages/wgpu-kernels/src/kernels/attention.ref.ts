@@ -1,0 +1,104 @@
+/**
+ * CPU reference for causal attention with its three hook points (float64 throughout, float32 results).
+ * Written straight from the definitions, independently of the WGSL: one (head, query row) at a time.
+ */
+export interface AttentionRefArgs {
+  /** [T, Hq*D] */
+  q: Float32Array;
+  /** [>= kvLength, Hkv*D]; rows beyond kvLength are ignored */
+  k: Float32Array;
+  v: Float32Array;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  kvLength: number;
+  /** default kvLength - T */
+  queryOffset?: number;
+  /** default 1/sqrt(headDim) */
+  scale?: number;
+  /** [Hq, kvLength] */
+  logitBias?: Float32Array;
+  /** [Hq, kvLength] */
+  colScale?: Float32Array;
+  /** [Hq] */
+  headScale?: Float32Array;
+}
+
+export interface AttentionRefResult {
+  /** [T, Hq*D] */
+  out: Float32Array;
+  /** [Hq, T, kvLength] probabilities after the rewrite */
+  probs: Float32Array;
+  /** [Hq, T, kvLength] probabilities before the rewrite */
+  probsPre: Float32Array;
+}
+
+/** A bias at or below this (−∞ included) removes the key, as the GPU kernel does. */
+const MASKED_BIAS = -1e30;
+
+export function attentionRef(a: AttentionRefArgs): AttentionRefResult {
+  const { numHeads: hq, numKvHeads: hkv, headDim: d, kvLength: tk } = a;
+  const t = a.q.length / (hq * d);
+  const qo = a.queryOffset ?? tk - t;
+  const scale = a.scale ?? 1 / Math.sqrt(d);
+  const out = new Float32Array(t * hq * d);
+  const probs = new Float32Array(hq * t * tk);
+  const probsPre = new Float32Array(hq * t * tk);
+
+  for (let h = 0; h < hq; h++) {
+    const g = Math.floor((h * hkv) / hq); // the KV head this query head reads
+    for (let i = 0; i < t; i++) {
+      const visible = Math.min(tk, qo + i + 1); // keys 0 … qo+i
+      const score = new Float64Array(visible);
+      const live: boolean[] = [];
+      for (let j = 0; j < visible; j++) {
+        const b = a.logitBias ? a.logitBias[h * tk + j]! : 0;
+        live.push(!(b <= MASKED_BIAS));
+        let dot = 0;
+        for (let x = 0; x < d; x++) dot += a.q[i * hq * d + h * d + x]! * a.k[j * hkv * d + g * d + x]!;
+        score[j] = dot * scale + b;
+      }
+
+      // Softmax over the live keys; a row with none stays all zero.
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < visible; j++) if (live[j] && score[j]! > max) max = score[j]!;
+      const p = new Float64Array(visible);
+      if (max > Number.NEGATIVE_INFINITY) {
+        let sum = 0;
+        for (let j = 0; j < visible; j++) {
+          p[j] = live[j] ? Math.exp(score[j]! - max) : 0;
+          sum += p[j]!;
+        }
+        for (let j = 0; j < visible; j++) p[j] = p[j]! / sum;
+      }
+      for (let j = 0; j < visible; j++) probsPre[(h * t + i) * tk + j] = p[j]!;
+
+      // ACT rewrite: calibrated keys (s != 1) keep s·p, the removed mass goes to the others pro rata.
+      const post = Float64Array.from(p);
+      if (a.colScale) {
+        let removed = 0;
+        let keep = 0;
+        for (let j = 0; j < visible; j++) {
+          const s = a.colScale[h * tk + j]!;
+          if (s === 1) keep += p[j]!;
+          else removed += (1 - s) * p[j]!;
+        }
+        if (keep > 0) {
+          for (let j = 0; j < visible; j++) {
+            const s = a.colScale[h * tk + j]!;
+            post[j] = s === 1 ? p[j]! + (removed * p[j]!) / keep : s * p[j]!;
+          }
+        }
+      }
+      for (let j = 0; j < visible; j++) probs[(h * t + i) * tk + j] = post[j]!;
+
+      const hs = a.headScale ? a.headScale[h]! : 1;
+      for (let x = 0; x < d; x++) {
+        let acc = 0;
+        for (let j = 0; j < visible; j++) acc += post[j]! * a.v[j * hkv * d + g * d + x]!;
+        out[i * hq * d + h * d + x] = acc * hs;
+      }
+    }
+  }
+  return { out, probs, probsPre };
+}
