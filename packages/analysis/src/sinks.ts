@@ -41,12 +41,12 @@ export function sinkRate(prompts: readonly PromptMaps[], options: SinkRateOption
 /** Heads whose imp[0] exceeds ε on this prompt. */
 export function firstTokenSinkHeads(layers: PromptMaps, epsilon = 0.3): Finding[] {
   const out: Finding[] = [];
-  layers.forEach((heads, layer) =>
+  layers.forEach((heads, layer) => {
     heads.forEach((m, head) => {
       const s = columnImportance(m)[0]!;
       if (s > epsilon) out.push({ kind: 'first-token-sink', layer, head, score: s, threshold: epsilon });
-    }),
-  );
+    });
+  });
   return out;
 }
 
@@ -64,14 +64,14 @@ export function hiddenSinks(layers: PromptMaps, options: HiddenSinkOptions = {})
   const mode = options.mode ?? 'absolute';
   const ignore = options.ignoreLastKeys ?? 4;
   const out: Finding[] = [];
-  layers.forEach((heads, layer) =>
+  layers.forEach((heads, layer) => {
     heads.forEach((m, head) => {
       const threshold = mode === 'absolute' ? (options.tau ?? 0.1) : (options.alpha ?? 5) / m.n;
       const imp = columnImportance(m);
       for (let j = 1; j < m.n - ignore; j++) {
         if (imp[j]! > threshold) out.push({ kind: 'hidden-sink', layer, head, score: imp[j]!, threshold, evidence: { key: j } });
       }
-    }),
-  );
+    });
+  });
   return out;
 }

@@ -122,7 +122,10 @@ describe('head detector (TransformerLens semantics)', () => {
         fc.constantFrom('previous-token', 'duplicate-token', 'induction'),
         (n, seed, pat) => {
           let s = seed;
-          const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 + 1e-3;
+          const rand = () => {
+            s = (s * 1103515245 + 12345) % 2 ** 31;
+            return s / 2 ** 31 + 1e-3;
+          };
           const map = mapFrom(n, (i) => Array.from({ length: i + 1 }, rand));
           const tokens = Array.from({ length: n }, () => Math.floor(rand() * 3));
           const score = detectionScore(map, patternMatrix(pat as 'induction', tokens));
