@@ -3,6 +3,8 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   plugins: [react()],
+  // No SPA fallback: a missing model file must be a 404, not index.html served as config.json.
+  appType: 'mpa',
   publicDir: '../../public',
   build: { target: 'es2022', sourcemap: true },
   worker: { format: 'es' },

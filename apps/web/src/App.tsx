@@ -1,36 +1,78 @@
-import { type AdapterReport, GpuContext } from '@headscope/wgpu-kernels';
-import { useEffect, useState } from 'react';
+/**
+ * The workbench. The engine runs in a worker (engine/); engine calls are react-query queries; UI state
+ * lives in zustand stores (state/). The page opens with the bundled model and runs an example prompt.
+ */
+import { useEffect } from 'react';
+import { GpuBanner } from './components/GpuBanner.js';
+import { HeadGrid } from './components/HeadGrid.js';
+import { Heatmap } from './components/Heatmap.js';
+import { ModelPicker } from './components/ModelPicker.js';
+import { Predictions } from './components/Predictions.js';
+import { PromptEditor } from './components/PromptEditor.js';
+import { PromptSets } from './components/PromptSets.js';
+import { RunBar } from './components/RunBar.js';
+import { TokenView } from './components/TokenView.js';
+import { modelLabel } from './engine/model-ref.js';
+import { useCurrentRun, useGpu, useModelLoad } from './engine/queries.js';
+import { usePromptStore } from './state/prompt-store.js';
+import { useViewStore } from './state/view-store.js';
 
-type GpuState = { status: 'probing' } | { status: 'ready'; adapter: AdapterReport } | { status: 'unavailable'; message: string };
-
-/** The shell of the workbench: for now it reports whether this browser can run models on WebGPU. */
 export function App() {
-  const [gpu, setGpu] = useState<GpuState>({ status: 'probing' });
+  const probe = useGpu();
+  const gpuReady = probe.data?.ok === true;
+  const load = useModelLoad(gpuReady);
+  const current = useCurrentRun();
+  const { active, run, ref, tokens, ids, encoded } = current;
+  const submitted = usePromptStore((s) => s.submitted);
+  const fit = useViewStore((s) => s.fit);
+  const activeKey = active?.key ?? null;
+  const info = active?.info ?? null;
+
   useEffect(() => {
-    let ctx: GpuContext | undefined;
-    GpuContext.acquire().then(
-      (c) => {
-        ctx = c;
-        setGpu({ status: 'ready', adapter: c.adapter });
-      },
-      (e: unknown) => setGpu({ status: 'unavailable', message: e instanceof Error ? e.message : String(e) }),
-    );
-    return () => ctx?.destroy();
-  }, []);
+    if (!info) return;
+    fit(info.nLayers, info.nHeads);
+    const p = usePromptStore.getState();
+    if (!p.submitted) p.submit({ text: p.text, bos: p.bos ?? info.addBos });
+  }, [info, fit]);
+
+  const modelName = active ? modelLabel(active.ref) : 'model';
+  const running = run.isFetching || encoded.isFetching;
+
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', padding: '1.5rem', maxWidth: 760 }}>
-      <h1>Headscope</h1>
-      <p>A workbench for attention heads in small language models, running on your GPU through WebGPU.</p>
-      <section aria-live="polite" aria-label="GPU status">
-        {gpu.status === 'probing' && <p>Looking for a WebGPU adapter…</p>}
-        {gpu.status === 'unavailable' && <p role="alert">{gpu.message}</p>}
-        {gpu.status === 'ready' && (
-          <p>
-            WebGPU ready: {[gpu.adapter.vendor, gpu.adapter.architecture].filter(Boolean).join(' ') || 'adapter'}, up to{' '}
-            {(gpu.adapter.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB per buffer.
-          </p>
-        )}
-      </section>
-    </main>
+    <div className="app">
+      <header>
+        <h1>Headscope</h1>
+        <GpuBanner probe={probe} />
+      </header>
+      <div className="layout">
+        <aside>
+          <ModelPicker load={load} gpuReady={gpuReady} />
+          <PromptEditor model={activeKey} info={info} running={running} />
+          <PromptSets defaultBos={info?.addBos ?? false} enabled={activeKey !== null} />
+        </aside>
+        <main>
+          {!submitted && !active && <p className="muted">The views appear once a model is loaded and a prompt has run.</p>}
+          {(run.isError || encoded.isError) && (
+            <p role="alert" className="error">
+              The run failed: {(run.error ?? encoded.error)?.message}
+            </p>
+          )}
+          {running && <p aria-live="polite">Running the prompt on the GPU…</p>}
+          {ref && (
+            <>
+              <RunBar run={ref} modelName={modelName} />
+              <div className="views">
+                <HeadGrid run={ref.run} model={modelName} />
+                <Heatmap run={ref} tokens={tokens} ids={ids} model={modelName} />
+              </div>
+              <div className="views">
+                <TokenView run={ref} tokens={tokens} />
+                <Predictions run={ref} tokens={tokens} />
+              </div>
+            </>
+          )}
+        </main>
+      </div>
+    </div>
   );
 }

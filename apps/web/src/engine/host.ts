@@ -1,0 +1,287 @@
+/**
+ * The engine as the worker hosts it: one GPU context, at most one loaded model and one run at a time.
+ * Attention stays on the GPU; a head's matrix is read back only when a view asks for a window of it, and
+ * a few recently read heads are kept here (never on the main thread) so that pans and hovers are cheap.
+ */
+import {
+  type AttentionStore,
+  BrowserFilesSource,
+  bundledSource,
+  type CacheLike,
+  encodeSafetensors,
+  type FileSource,
+  hubSource,
+  inspectModel,
+  type LoadedModel,
+  loadModel,
+  MissingFileError,
+  type ModelInspection,
+  ModelLoadError,
+  type TensorToWrite,
+} from '@headscope/models';
+import { GpuContext, type GpuTensor } from '@headscope/wgpu-kernels';
+import { cutWindow, headMetricValues, thumbnails, topKFromLogits } from './matrix.js';
+import type {
+  EncodeResult,
+  GpuProbe,
+  LoadedSummary,
+  LoadProgressInfo,
+  MatrixWindow,
+  ModelRef,
+  ModelSummary,
+  Prediction,
+  RunSummary,
+  WindowRequest,
+} from './protocol.js';
+import { MODEL_CACHE, toErrorInfo } from './protocol.js';
+
+/** Longest prompt the memory estimate assumes. */
+const CAPTURE_TOKENS = 1024;
+const THUMB = 24;
+/** Bytes of read-back heads kept in the worker. */
+const HEAD_CACHE_BYTES = 64 << 20;
+
+/** A cache that keeps nothing; it cancels the body it is given so the download never waits on it. */
+const NO_CACHE: CacheLike = {
+  match: async () => undefined,
+  put: async (_url, response) => {
+    await response.body?.cancel();
+  },
+};
+
+interface ActiveRun {
+  id: number;
+  ids: number[];
+  logits: GpuTensor;
+  attention: AttentionStore;
+}
+
+export class EngineHost {
+  private ctxPromise: Promise<GpuContext> | undefined;
+  private model: LoadedModel | undefined;
+  private run: ActiveRun | undefined;
+  private nextRunId = 1;
+  private readonly heads = new Map<string, Float32Array>();
+  private headBytes = 0;
+
+  constructor(private readonly origin: string) {}
+
+  private context(): Promise<GpuContext> {
+    this.ctxPromise ??= GpuContext.acquire();
+    // A failed acquisition is not cached: the user may enable WebGPU and retry.
+    this.ctxPromise.catch(() => {
+      this.ctxPromise = undefined;
+    });
+    return this.ctxPromise;
+  }
+
+  async probe(): Promise<GpuProbe> {
+    try {
+      const ctx = await this.context();
+      const a = ctx.adapter;
+      return {
+        ok: true,
+        adapter: {
+          description: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'WebGPU adapter',
+          maxBufferBytes: Math.min(a.limits.maxBufferSize, a.limits.maxStorageBufferBindingSize),
+          features: a.features,
+        },
+      };
+    } catch (e) {
+      return { ok: false, error: toErrorInfo(e) };
+    }
+  }
+
+  source(ref: ModelRef): FileSource {
+    // The bundled model is served with the app and may change with it: never cache it. (A no-op cache
+    // rather than `cache: null`, which HttpSource reads as 'auto'.)
+    if (ref.kind === 'bundled') return bundledSource(new URL(ref.baseUrl, this.origin).href, { cache: NO_CACHE, name: `the bundled model "${ref.id}"` });
+    if (ref.kind === 'hub') {
+      // A mirror on this origin (the page's CSP allows no other besides the hub itself).
+      const endpoint = ref.endpoint ? new URL(ref.endpoint, this.origin).href : undefined;
+      return hubSource(ref.repo, { cacheName: MODEL_CACHE, ...(endpoint ? { endpoint } : {}) });
+    }
+    return new BrowserFilesSource(ref.files, ref.name);
+  }
+
+  async inspect(ref: ModelRef, signal: AbortSignal): Promise<ModelSummary> {
+    const ctx = await this.context();
+    const report = await inspectModel(this.source(ref), { signal }).catch((e: unknown) => explainMissing(ref, e));
+    return summarise(report, Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize));
+  }
+
+  async load(ref: ModelRef, signal: AbortSignal, onProgress: (p: LoadProgressInfo) => void): Promise<LoadedSummary> {
+    const ctx = await this.context();
+    const source = this.source(ref);
+    const maxBuffer = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+    const report = await inspectModel(source, { signal, maxBufferBytes: maxBuffer }).catch((e: unknown) => explainMissing(ref, e));
+    const model = await loadModel(ctx, source, {
+      signal,
+      onProgress: (p) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
+    });
+    this.dropRun();
+    this.model?.dispose();
+    this.model = model;
+    const c = model.config;
+    return { ...summarise(report, maxBuffer), addBos: c.addBos, bosTokenId: c.bosTokenId };
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new Error('No model is loaded yet.');
+    return this.model;
+  }
+
+  encode(text: string, bos: boolean): EncodeResult {
+    const m = this.requireModel();
+    const ids = m.tokenizer.encode(text, { addBos: bos, checkContext: false });
+    return { ids, texts: ids.map((id) => m.tokenizer.tokenText(id)) };
+  }
+
+  async runIds(ids: number[]): Promise<RunSummary> {
+    const m = this.requireModel();
+    const t0 = performance.now();
+    this.dropRun();
+    const { logits, attention } = m.run(ids, { logits: 'all' });
+    const run: ActiveRun = { id: this.nextRunId++, ids, logits, attention };
+    this.run = run;
+    const { nLayers: L, nHeads: H } = m.config;
+    const T = ids.length;
+    const metrics = { entropy: new Float32Array(L * H), firstMass: new Float32Array(L * H), maxColumn: new Float32Array(L * H) };
+    const thumbs = new Float32Array(L * H * THUMB * THUMB);
+    await m.transformer.ctx.sync();
+    const t1 = performance.now();
+    for (let l = 0; l < L; l++) {
+      const layer = await attention.layer(l);
+      thumbnails(layer, H, T, T, THUMB, thumbs, l * H * THUMB * THUMB);
+      // The heads' reductions are read back together: their map requests overlap.
+      const stats = await Promise.all(Array.from({ length: H }, (_, h) => attention.stats(l, h)));
+      for (let h = 0; h < H; h++) {
+        const v = headMetricValues(stats[h]!);
+        metrics.entropy[l * H + h] = v.entropy;
+        metrics.firstMass[l * H + h] = v.firstMass;
+        metrics.maxColumn[l * H + h] = v.maxColumn;
+      }
+    }
+    const t2 = performance.now();
+    return { runId: run.id, tokens: T, nLayers: L, nHeads: H, metrics, thumbs, thumb: THUMB, ms: t2 - t0, forwardMs: t1 - t0 };
+  }
+
+  private requireRun(runId: number): ActiveRun {
+    if (!this.run || this.run.id !== runId) throw new Error(`Run ${runId} was replaced by a newer run; run the prompt again.`);
+    return this.run;
+  }
+
+  private async head(runId: number, layer: number, head: number): Promise<Float32Array> {
+    const run = this.requireRun(runId);
+    const key = `${runId}:${layer}:${head}`;
+    const hit = this.heads.get(key);
+    if (hit) {
+      this.heads.delete(key);
+      this.heads.set(key, hit);
+      return hit;
+    }
+    const data = await run.attention.head(layer, head);
+    this.heads.set(key, data);
+    this.headBytes += data.byteLength;
+    for (const [k, v] of this.heads) {
+      if (this.headBytes <= HEAD_CACHE_BYTES || k === key) break;
+      this.heads.delete(k);
+      this.headBytes -= v.byteLength;
+    }
+    return data;
+  }
+
+  async window(runId: number, layer: number, head: number, req: WindowRequest): Promise<MatrixWindow> {
+    const T = this.requireRun(runId).ids.length;
+    return cutWindow(await this.head(runId, layer, head), T, T, req);
+  }
+
+  async row(runId: number, layer: number, head: number, query: number): Promise<Float32Array> {
+    const T = this.requireRun(runId).ids.length;
+    if (!(query >= 0 && query < T)) throw new RangeError(`query ${query} is outside 0..${T - 1}`);
+    return (await this.head(runId, layer, head)).slice(query * T, (query + 1) * T);
+  }
+
+  async value(runId: number, layer: number, head: number, query: number, key: number): Promise<number> {
+    const T = this.requireRun(runId).ids.length;
+    if (!(query >= 0 && query < T && key >= 0 && key < T)) throw new RangeError(`cell (${query}, ${key}) is outside the ${T}×${T} matrix`);
+    return (await this.head(runId, layer, head))[query * T + key]!;
+  }
+
+  async topk(runId: number, position: number, k: number): Promise<Prediction[]> {
+    const run = this.requireRun(runId);
+    const m = this.requireModel();
+    const V = m.config.vocabSize;
+    if (!(position >= 0 && position < run.ids.length)) throw new RangeError(`position ${position} is outside 0..${run.ids.length - 1}`);
+    const row = await m.transformer.ctx.readF32(run.logits, position * V, V);
+    return topKFromLogits(row, k).map((p) => ({ ...p, text: m.tokenizer.tokenText(p.id) }));
+  }
+
+  /** Every captured map in the CLI's layout: input_ids i32 [T], logits f32 [T, V], attn.<layer> f32 [H, T, T]. */
+  async captures(runId: number): Promise<Uint8Array> {
+    const run = this.requireRun(runId);
+    const m = this.requireModel();
+    const { nLayers: L, nHeads: H, vocabSize: V } = m.config;
+    const T = run.ids.length;
+    const tensors: TensorToWrite[] = [
+      { name: 'input_ids', shape: [T], data: Int32Array.from(run.ids) },
+      { name: 'logits', shape: [T, V], data: await m.transformer.ctx.readF32(run.logits) },
+    ];
+    for (let l = 0; l < L; l++) tensors.push({ name: `attn.${l}`, shape: [H, T, T], data: await run.attention.layer(l) });
+    return encodeSafetensors(tensors, { producer: 'headscope', model: m.name });
+  }
+
+  private dropRun(): void {
+    if (!this.run) return;
+    this.run.attention.release();
+    this.model?.transformer.ctx.release(this.run.logits);
+    this.run = undefined;
+    this.heads.clear();
+    this.headBytes = 0;
+  }
+}
+
+/** A bundled model without config.json is not in this build: say so, rather than "add config.json". */
+function explainMissing(ref: ModelRef, e: unknown): never {
+  if (ref.kind === 'bundled' && e instanceof MissingFileError && e.file === 'config.json') {
+    throw new ModelLoadError(
+      `The bundled model "${ref.id}" is not part of this build (${ref.baseUrl}config.json was not found).`,
+      `Put its files in public/models/${ref.id}/ and build again, or choose another model.`,
+    );
+  }
+  throw e;
+}
+
+function summarise(r: ModelInspection, maxBufferBytes: number): ModelSummary {
+  const c = r.config;
+  const T = Math.min(c.nCtx, CAPTURE_TOKENS);
+  const layerCapture = c.nHeads * T * T * 4;
+  const reasons: string[] = [];
+  if (r.largestTensor.bytes > maxBufferBytes) {
+    reasons.push(`its largest weight (${r.largestTensor.name}) needs ${mb(r.largestTensor.bytes)}, but this adapter allows ${mb(maxBufferBytes)} per buffer`);
+  }
+  if (layerCapture > maxBufferBytes)
+    reasons.push(`one layer's attention for ${T} tokens needs ${mb(layerCapture)}, above the ${mb(maxBufferBytes)} per buffer`);
+  return {
+    name: r.source,
+    family: c.family,
+    modelType: c.modelType,
+    nLayers: c.nLayers,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    dModel: c.dModel,
+    vocabSize: c.vocabSize,
+    nCtx: c.nCtx,
+    parameters: r.parameters,
+    checkpointBytes: r.checkpointBytes,
+    fp32Bytes: r.fp32Bytes,
+    captureBytes: c.nLayers * layerCapture,
+    captureTokens: T,
+    largestTensor: { name: r.largestTensor.name, bytes: r.largestTensor.bytes },
+    fits: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true },
+  };
+}
+
+function mb(n: number): string {
+  return `${(n / 2 ** 20).toFixed(1)} MiB`;
+}

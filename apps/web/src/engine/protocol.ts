@@ -1,0 +1,175 @@
+/**
+ * The typed message protocol between the main thread and the engine worker. Every request carries an id;
+ * the worker answers once with a result or a typed error, and may send progress events for that id
+ * before. A `cancel` message aborts the request with that id (model downloads, inspections).
+ */
+
+/** Where a model comes from. Local files travel to the worker as File objects (structured clone). */
+export type ModelRef =
+  /** A model under public/models/<id>/, at `baseUrl` (absolute path on this origin). */
+  | { kind: 'bundled'; id: string; baseUrl: string }
+  /** `owner/name[@revision]` on huggingface.co, or on `endpoint` (a hub mirror on this origin, e.g. "/hub"). */
+  | { kind: 'hub'; repo: string; endpoint?: string }
+  | { kind: 'local'; name: string; files: File[] };
+
+/** What the UI shows about a model before and after loading. */
+export interface ModelSummary {
+  name: string;
+  family: string;
+  modelType: string;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  dModel: number;
+  vocabSize: number;
+  nCtx: number;
+  parameters: number;
+  checkpointBytes: number;
+  /** Weights on the GPU as fp32. */
+  fp32Bytes: number;
+  /** Attention capture (every layer and head, fp32) of a `captureTokens`-token prompt. */
+  captureBytes: number;
+  captureTokens: number;
+  largestTensor: { name: string; bytes: number };
+  /** Whether this adapter's limits allow the model, and if not, why. */
+  fits: { ok: true } | { ok: false; reason: string };
+}
+
+export interface LoadedSummary extends ModelSummary {
+  addBos: boolean;
+  bosTokenId: number | null;
+}
+
+export interface AdapterSummary {
+  description: string;
+  maxBufferBytes: number;
+  features: string[];
+}
+
+export type GpuProbe = { ok: true; adapter: AdapterSummary } | { ok: false; error: EngineErrorInfo };
+
+export interface EncodeResult {
+  ids: number[];
+  texts: string[];
+}
+
+/** Per-head numbers for the grid, [nLayers × nHeads] row-major. */
+export interface HeadMetrics {
+  /** Mean row entropy (nats). */
+  entropy: Float32Array;
+  /** Mean attention on the first token over queries 1… (query 0 sees only key 0). */
+  firstMass: Float32Array;
+  /** The largest column importance (mean attention a key receives from the queries that see it). */
+  maxColumn: Float32Array;
+}
+
+export type MetricName = keyof HeadMetrics;
+
+export interface RunSummary {
+  runId: number;
+  tokens: number;
+  nLayers: number;
+  nHeads: number;
+  metrics: HeadMetrics;
+  /** [nLayers, nHeads, thumb, thumb] max-pooled maps for the grid. */
+  thumbs: Float32Array;
+  thumb: number;
+  /** Wall time of the forward pass plus the reductions and thumbnails, in the worker. */
+  ms: number;
+  /** The forward pass alone (until the GPU finished it). */
+  forwardMs: number;
+}
+
+/** A rectangle of one head's matrix, rows [q0, q0+rows·stride) × keys [k0, k0+cols·stride), each cell the max of stride×stride values. */
+export interface MatrixWindow {
+  q0: number;
+  k0: number;
+  rows: number;
+  cols: number;
+  stride: number;
+  values: Float32Array;
+}
+
+export interface WindowRequest {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+  stride: number;
+}
+
+export interface Prediction {
+  id: number;
+  text: string;
+  prob: number;
+}
+
+/** The Cache API cache that hub downloads fill (the bundled model is never cached). */
+export const MODEL_CACHE = 'headscope-models';
+
+export interface CachedModel {
+  /** The base URL the files were downloaded from. */
+  base: string;
+  label: string;
+  files: number;
+  bytes: number;
+}
+
+export interface LoadProgressInfo {
+  file: string;
+  loaded: number;
+  total: number | undefined;
+  bytesPerSecond: number;
+}
+
+/** A serialisable error: the class name, the message and the one-sentence fix where the engine gave one. */
+export interface EngineErrorInfo {
+  name: string;
+  message: string;
+  fix?: string;
+}
+
+/** Request → response types, by request kind. */
+export interface EngineApi {
+  probe: { req: Record<string, never>; res: GpuProbe };
+  inspect: { req: { ref: ModelRef }; res: ModelSummary };
+  load: { req: { ref: ModelRef }; res: LoadedSummary };
+  encode: { req: { text: string; bos: boolean }; res: EncodeResult };
+  run: { req: { ids: number[] }; res: RunSummary };
+  window: { req: { runId: number; layer: number; head: number; window: WindowRequest }; res: MatrixWindow };
+  row: { req: { runId: number; layer: number; head: number; query: number }; res: Float32Array };
+  value: { req: { runId: number; layer: number; head: number; query: number; key: number }; res: number };
+  topk: { req: { runId: number; position: number; k: number }; res: Prediction[] };
+  captures: { req: { runId: number }; res: Uint8Array };
+}
+
+export type EngineKind = keyof EngineApi;
+
+export type RequestMessage = {
+  [K in EngineKind]: { type: 'request'; id: number; kind: K; args: EngineApi[K]['req'] };
+}[EngineKind];
+
+export type WorkerToMain =
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: EngineErrorInfo }
+  | { type: 'progress'; id: number; progress: LoadProgressInfo };
+
+export type MainToWorker = RequestMessage | { type: 'cancel'; id: number };
+
+export function toErrorInfo(e: unknown): EngineErrorInfo {
+  if (e instanceof Error) {
+    const fix = (e as { fix?: unknown }).fix;
+    return { name: e.name, message: e.message, ...(typeof fix === 'string' ? { fix } : {}) };
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+/** An error re-created on the main thread from the worker's EngineErrorInfo. */
+export class EngineError extends Error {
+  readonly fix: string | undefined;
+  constructor(info: EngineErrorInfo) {
+    super(info.message);
+    this.name = info.name;
+    this.fix = info.fix;
+  }
+}
