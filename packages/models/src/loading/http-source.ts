@@ -245,7 +245,8 @@ export class HttpSource implements FileSource {
 
   private getCache(): Promise<CacheLike | null> {
     if (!this.cachePromise) {
-      const c = this.opts.cache ?? 'auto';
+      // `null` means no cache at all; only a missing option means 'auto'.
+      const c = this.opts.cache === undefined ? 'auto' : this.opts.cache;
       if (c !== 'auto') this.cachePromise = Promise.resolve(c);
       else {
         const storage = (globalThis as { caches?: CacheStorage }).caches;

@@ -200,6 +200,21 @@ describe('loading from a hub-layout HTTP server', () => {
     expect(server.log.filter((r) => SHARDS.some((s) => r.path.endsWith(s)))).toEqual([]);
   });
 
+  it('cache: null never touches the Cache API, even where one exists', async () => {
+    const storage = new MemoryCache();
+    const g = globalThis as { caches?: { open: (name: string) => Promise<CacheLike> } };
+    g.caches = { open: async () => storage };
+    try {
+      await collect((await loadModelFiles(hubSource('org/baby', { endpoint: server.url, cache: null }))).tensors);
+      expect(storage.keys()).toEqual([]);
+      // Without the option the same load fills the browser's cache ('auto').
+      await collect((await loadModelFiles(hubSource('org/baby', { endpoint: server.url }))).tensors);
+      expect(storage.keys().length).toBeGreaterThan(0);
+    } finally {
+      delete g.caches;
+    }
+  });
+
   it('serves the bundled model from a plain base URL', async () => {
     for (const [path, bytes] of [...server.files]) server.files.set(path.replace('/org/baby/resolve/main/', '/models/baby/'), bytes);
     const loaded = await loadModelFiles(bundledSource(`${server.url}/models/baby`, { cache: null }));
