@@ -1,6 +1,7 @@
 /** Page helpers for the workbench e2e tests (playwright-core). */
 import { readFileSync } from 'node:fs';
 import type { Download, Locator, Page } from 'playwright-core';
+import { parseCsv } from '../../apps/web/src/lib/prompt-sets.js';
 
 /** Collects console errors and uncaught page errors of a page into `into`. */
 export function watchErrors(page: Page, into: string[]): void {
@@ -82,32 +83,9 @@ export async function tabTo(page: Page, name: RegExp, max = 80): Promise<number>
   throw new Error(`no focusable element named ${name} within ${max} Tab presses`);
 }
 
-/** Parses a CSV written by the app's matrix export (token texts may be quoted). */
+/** Parses a CSV written by the app's matrix export (token texts may be quoted), with the app's RFC 4180 reader. */
 export function parseMatrixCsv(text: string): { header: string[]; rows: string[][] } {
-  const records: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      row.push(field);
-      records.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  const [header, ...rows] = records;
+  const [header, ...rows] = parseCsv(text);
   return { header: header ?? [], rows };
 }
 

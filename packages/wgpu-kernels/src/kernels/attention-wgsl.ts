@@ -1,0 +1,281 @@
+/** WGSL generators of the attention passes: scores (+ bias), softmax (+ ACT rewrite), P·V (+ split sum, head scale). */
+import { ROW_THREADS } from '../wgsl/common.js';
+
+/** Keys per score tile (16 threads × 4). */
+export const BK = 64;
+/** Head-dim slice staged in workgroup memory per step of the score tile. */
+export const BD = 16;
+/** Keys staged per step of the P·V tile. */
+export const BJ = 16;
+/** What phase 1 writes for a masked key: finite, so no inf arithmetic is ever needed. */
+export const MASKED_WGSL = '-3.0e38';
+export const MASK_TEST_WGSL = '-1.0e30';
+
+/** One params struct for all passes (kc: keys per P·V split; dtiles: head-dim tiles; rows: Hq·T). */
+export const PARAMS_WGSL = 'struct Params { t: u32, tk: u32, qoff: u32, hq: u32, hkv: u32, d: u32, kc: u32, dtiles: u32, rows: u32, scale: f32 }';
+
+/** Repeats `f(m, n)` over an m×n register block (the tile loops are unrolled so accumulators stay in registers). */
+function unroll(ms: number, ns: number, f: (m: number, n: number) => string): string {
+  const parts: string[] = [];
+  for (let m = 0; m < ms; m++) for (let n = 0; n < ns; n++) parts.push(f(m, n));
+  return parts.join('\n    ');
+}
+
+function repeat(count: number, f: (i: number) => string): string {
+  return Array.from({ length: count }, (_, i) => f(i)).join('\n      ');
+}
+
+/**
+ * Phase 1: S = scale·Q·Kᵀ + bias for one head and a (16·tm rows) × 64 keys tile; 16×16 threads, each
+ * tm×4 scores. Q and K slices of 16 dims are staged in workgroup memory so each K row is read from
+ * global memory once per tile rather than once per query row. Tiles wholly above the diagonal exit.
+ */
+export function scoresWgsl(tm: number, hasBias: boolean): string {
+  const bq = 16 * tm;
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read_write> s: array<f32>;
+${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${hasBias ? 4 : 3}) var<uniform> p: Params;
+
+var<workgroup> qs: array<f32, ${bq * (BD + 1)}>;
+var<workgroup> ks: array<f32, ${BK * (BD + 1)}>;
+
+fn finish(x: f32, h: u32, j: u32) -> f32 {
+  ${
+    hasBias
+      ? `let b = bias[h * p.tk + j];
+  // The bit test catches −∞ where a compiler assumes no infinities.
+  if (b <= ${MASK_TEST_WGSL} || bitcast<u32>(b) == 0xff800000u) { return ${MASKED_WGSL}; }
+  return x * p.scale + b;`
+      : 'return x * p.scale;'
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
+  let h = wg.z;
+  let row0 = wg.y * ${bq}u;
+  let key0 = wg.x * ${BK}u;
+  if (key0 > p.qoff + min(row0 + ${bq}u, p.t) - 1u) { return; }
+  let g = h * p.hkv / p.hq;
+  let qbase = h * p.d;
+  let kbase = g * p.d;
+  let qstride = p.hq * p.d;
+  let kstride = p.hkv * p.d;
+  ${unroll(tm, 4, (m, n) => `var acc${m}${n} = 0.0;`)}
+  for (var d0 = 0u; d0 < p.d; d0 += ${BD}u) {
+    for (var e = li; e < ${bq * BD}u; e += 256u) {
+      let r = row0 + e / ${BD}u;
+      let c = d0 + e % ${BD}u;
+      var x = 0.0;
+      if (r < p.t && c < p.d) { x = q[r * qstride + qbase + c]; }
+      qs[(e / ${BD}u) * ${BD + 1}u + e % ${BD}u] = x;
+    }
+    for (var e = li; e < ${BK * BD}u; e += 256u) {
+      let r = key0 + e / ${BD}u;
+      let c = d0 + e % ${BD}u;
+      var x = 0.0;
+      if (r < p.tk && c < p.d) { x = k[r * kstride + kbase + c]; }
+      ks[(e / ${BD}u) * ${BD + 1}u + e % ${BD}u] = x;
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < ${BD}u; c++) {
+      ${repeat(tm, (m) => `let a${m} = qs[(l.y + ${16 * m}u) * ${BD + 1}u + c];`)}
+      ${repeat(4, (n) => `let b${n} = ks[(l.x + ${16 * n}u) * ${BD + 1}u + c];`)}
+      ${unroll(tm, 4, (m, n) => `acc${m}${n} = fma(a${m}, b${n}, acc${m}${n});`)}
+    }
+    workgroupBarrier();
+  }
+  ${unroll(
+    tm,
+    4,
+    (m, n) => `{
+    let i = row0 + l.y + ${16 * m}u;
+    let j = key0 + l.x + ${16 * n}u;
+    if (i < p.t && j < p.tk && j <= p.qoff + i) { s[(h * p.t + i) * p.tk + j] = finish(acc${m}${n}, h, j); }
+  }`,
+  )}
+}`;
+}
+
+/**
+ * Phase 2: one workgroup per (head, query row), in place on the score rows: max, then Σexp (and the
+ * two ACT sums), then the probabilities. Each thread touches only its own strided elements, so the
+ * in-place overwrite is safe. Keys past the diagonal and masked keys become 0.
+ */
+export function softmaxWgsl(hasPre: boolean, hasColScale: boolean): string {
+  const n = ROW_THREADS;
+  let b = 1;
+  const preBinding = hasPre ? b++ : -1;
+  const csBinding = hasColScale ? b++ : -1;
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read_write> s: array<f32>;
+${hasPre ? `@group(0) @binding(${preBinding}) var<storage, read_write> pre: array<f32>;` : ''}
+${hasColScale ? `@group(0) @binding(${csBinding}) var<storage, read> cs: array<f32>;` : ''}
+@group(0) @binding(${b}) var<uniform> p: Params;
+
+var<workgroup> red_max_buf: array<f32, ${n}>;
+var<workgroup> red_sum_buf: array<vec3f, ${n}>;
+fn red_max(v: f32, lid: u32) -> f32 {
+  red_max_buf[lid] = v;
+  workgroupBarrier();
+  for (var w = ${n / 2}u; w > 0u; w = w >> 1u) {
+    if (lid < w) { red_max_buf[lid] = max(red_max_buf[lid], red_max_buf[lid + w]); }
+    workgroupBarrier();
+  }
+  return red_max_buf[0];
+}
+fn red_sum(v: vec3f, lid: u32) -> vec3f {
+  red_sum_buf[lid] = v;
+  workgroupBarrier();
+  for (var w = ${n / 2}u; w > 0u; w = w >> 1u) {
+    if (lid < w) { red_sum_buf[lid] = red_sum_buf[lid] + red_sum_buf[lid + w]; }
+    workgroupBarrier();
+  }
+  return red_sum_buf[0];
+}
+
+@compute @workgroup_size(${n})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wg.x + wg.y * 65535u;
+  if (row >= p.rows) { return; }
+  let h = row / p.t;
+  let i = row % p.t;
+  let base = row * p.tk;
+  let nvis = min(p.tk, p.qoff + i + 1u);
+  var m = ${MASKED_WGSL};
+  for (var j = lid; j < nvis; j += ${n}u) {
+    let x = s[base + j];
+    if (x > ${MASK_TEST_WGSL}) { m = max(m, x); }
+  }
+  m = red_max(m, lid);
+  let live = m > ${MASK_TEST_WGSL};
+  // x: Σ e; y: Σ e over uncalibrated keys (s = 1); z: Σ (1 − s)·e over calibrated keys.
+  var acc = vec3f(0.0);
+  if (live) {
+    for (var j = lid; j < nvis; j += ${n}u) {
+      let x = s[base + j];
+      if (x > ${MASK_TEST_WGSL}) {
+        let e = exp(x - m);
+        acc.x += e;
+        ${hasColScale ? 'let c = cs[h * p.tk + j]; if (c == 1.0) { acc.y += e; } else { acc.z += (1.0 - c) * e; }' : ''}
+      }
+    }
+  }
+  acc = red_sum(acc, lid);
+  // The row max contributes exp(0) = 1, so acc.x ≥ 1 whenever the row has a live key.
+  let inv = select(0.0, 1.0 / acc.x, live);
+  let redistribute = acc.y > 0.0;
+  let factor = select(1.0, 1.0 + acc.z / acc.y, redistribute);
+  for (var j = lid; j < p.tk; j += ${n}u) {
+    var pv = 0.0;
+    if (j < nvis && live) {
+      let x = s[base + j];
+      if (x > ${MASK_TEST_WGSL}) { pv = exp(x - m) * inv; }
+    }
+    ${hasPre ? 'pre[base + j] = pv;' : ''}
+    ${hasColScale ? 'if (redistribute && j < nvis) { let c = cs[h * p.tk + j]; pv = select(c * pv, pv * factor, c == 1.0); }' : ''}
+    s[base + j] = pv;
+  }
+}`;
+}
+
+/**
+ * Phase 3: out = P·V for one head and a (16·tm rows) × (16·tn dims) tile over one split of the keys,
+ * 16 keys per step with P and V slices staged in workgroup memory; the next slice is loaded into
+ * registers while the current one is multiplied, so global latency overlaps the arithmetic. With
+ * several splits each writes a partial sum that `reduceWgsl` adds up (decode steps and short prompts
+ * would otherwise leave most of a large GPU idle).
+ */
+export function pvWgsl(tm: number, tn: number, split: boolean, hasHeadScale: boolean): string {
+  const bq = 16 * tm;
+  const bn = 16 * tn;
+  const load = (pfx: string) => `
+    ${repeat(tm, (u) => `{ let e = li + ${256 * u}u; let r = row0 + e / ${BJ}u; let c = ${pfx} + e % ${BJ}u; pr${u} = 0.0; if (r < p.t && c < jend) { pr${u} = s[(h * p.t + r) * p.tk + c]; } }`)}
+    ${repeat(tn, (u) => `{ let e = li + ${256 * u}u; let r = ${pfx} + e / ${bn}u; let c = d0 + e % ${bn}u; vr${u} = 0.0; if (r < jend && c < p.d) { vr${u} = v[r * vstride + vbase + c]; } }`)}`;
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read> s: array<f32>;
+@group(0) @binding(1) var<storage, read> v: array<f32>;
+@group(0) @binding(2) var<storage, read_write> o: array<f32>;
+${hasHeadScale ? '@group(0) @binding(3) var<storage, read> hs: array<f32>;' : ''}
+@group(0) @binding(${hasHeadScale ? 4 : 3}) var<uniform> p: Params;
+
+var<workgroup> ps: array<f32, ${bq * (BJ + 1)}>;
+var<workgroup> vs: array<f32, ${BJ * bn}>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
+  let h = wg.z;
+  let row0 = wg.y * ${bq}u;
+  let d0 = (wg.x % p.dtiles) * ${bn}u;
+  let sp = wg.x / p.dtiles;
+  let g = h * p.hkv / p.hq;
+  let vbase = g * p.d;
+  let vstride = p.hkv * p.d;
+  let jstart = sp * p.kc;
+  // Keys past the tile's last row are zero in P; keys past the split belong to the next split.
+  let jend = min(min(p.tk, p.qoff + min(row0 + ${bq}u, p.t)), jstart + p.kc);
+  if (jstart >= jend) { return; }
+  ${unroll(tm, tn, (m, n) => `var acc${m}${n} = 0.0;`)}
+  ${repeat(tm, (u) => `var pr${u} = 0.0;`)}
+  ${repeat(tn, (u) => `var vr${u} = 0.0;`)}
+  ${load('jstart')}
+  for (var j0 = jstart; j0 < jend; j0 += ${BJ}u) {
+    ${repeat(tm, (u) => `ps[((li + ${256 * u}u) / ${BJ}u) * ${BJ + 1}u + (li + ${256 * u}u) % ${BJ}u] = pr${u};`)}
+    ${repeat(tn, (u) => `vs[li + ${256 * u}u] = vr${u};`)}
+    workgroupBarrier();
+    if (j0 + ${BJ}u < jend) {${load(`j0 + ${BJ}u`)}
+    }
+    for (var c = 0u; c < ${BJ}u; c++) {
+      ${repeat(tm, (m) => `let a${m} = ps[(l.y + ${16 * m}u) * ${BJ + 1}u + c];`)}
+      ${repeat(tn, (n) => `let b${n} = vs[c * ${bn}u + l.x + ${16 * n}u];`)}
+      ${unroll(tm, tn, (m, n) => `acc${m}${n} = fma(a${m}, b${n}, acc${m}${n});`)}
+    }
+    workgroupBarrier();
+  }
+  // An ablated head writes +0 exactly (a negative sum times 0 would give −0).
+  let scale = ${hasHeadScale ? 'hs[h]' : '1.0'};
+  ${unroll(
+    tm,
+    tn,
+    (m, n) => `{
+    let i = row0 + l.y + ${16 * m}u;
+    let c = d0 + l.x + ${16 * n}u;
+    if (i < p.t && c < p.d) { ${
+      split
+        ? `o[(sp * p.t + i) * p.hq * p.d + h * p.d + c] = acc${m}${n};`
+        : `o[i * p.hq * p.d + h * p.d + c] = select(acc${m}${n} * scale, 0.0, scale == 0.0);`
+    } }
+  }`,
+  )}
+}`;
+}
+
+/** Adds the split partial sums of row i (only the splits that hold keys row i can see) and applies headScale. */
+export function reduceWgsl(hasHeadScale: boolean): string {
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read> part: array<f32>;
+@group(0) @binding(1) var<storage, read_write> o: array<f32>;
+${hasHeadScale ? '@group(0) @binding(2) var<storage, read> hs: array<f32>;' : ''}
+@group(0) @binding(${hasHeadScale ? 3 : 2}) var<uniform> p: Params;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let width = p.hq * p.d;
+  let idx = (wg.x + wg.y * 65535u) * 256u + li;
+  if (idx >= p.t * width) { return; }
+  let i = idx / width;
+  let col = idx % width;
+  let n = (min(p.tk, p.qoff + i + 1u) + p.kc - 1u) / p.kc;
+  var acc = 0.0;
+  for (var sp = 0u; sp < n; sp++) { acc += part[(sp * p.t + i) * width + col]; }
+  let scale = ${hasHeadScale ? 'hs[col / p.d]' : '1.0'};
+  o[idx] = select(acc * scale, 0.0, scale == 0.0);
+}`;
+}

@@ -1,0 +1,264 @@
+/** WGSL generators of the matmul kernels: the register-blocked tile, the split-K sum and the decode path. */
+/** Block tile: bm×bn outputs per workgroup, bk of K staged per step, tm×tn outputs per thread (4 or 8). */
+export interface MatmulTile {
+  bm: number;
+  bn: number;
+  bk: number;
+  tm: 4 | 8;
+  tn: 4 | 8;
+  /** 1-D workgroup arrays (default: nested [buffer][k][thread], which keeps bounds clamps out of the inner loop) */
+  flat?: boolean;
+}
+
+export const threadsOf = (t: MatmulTile): number => (t.bm / t.tm) * (t.bn / t.tn);
+
+export const PARAMS = 'struct Params { M: u32, N: u32, K: u32, tilesPerSplit: u32, aBatch: u32, bBatch: u32, cBatch: u32, splits: u32 }';
+
+const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n  ');
+
+/**
+ * The register-blocked kernel. A tile is stored k-major (As[k][m], Bs[k][n], as vec4 along m / n) so each
+ * step of the inner product reads tm/4 + tn/4 vec4s from workgroup memory and does tm·tn FMAs. The next
+ * K tile is fetched into registers while the current one is multiplied (double-buffered, one barrier per
+ * step). `full` drops every bounds check (all dimensions are tile multiples); otherwise loads outside
+ * the matrix read 0 and stores are masked. vecK / vecN say whether rows of K / N allow vec4 access.
+ */
+export function tiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
+  const T = threadsOf(t);
+  const TX = t.bn / t.tn;
+  const gm = t.tm / 4;
+  const gn = t.tn / 4;
+  const qa = t.bk / 4; // vec4s per A row in a tile
+  const aLoads = (t.bm * t.bk) / 4 / T;
+  const bLoads = (t.bn * t.bk) / 4 / T;
+  const bVec = transB ? vecK : vecN;
+  const arr = (v: boolean): string => (v ? 'array<vec4f>' : 'array<f32>');
+  // A global vec4 of K-consecutive values (row r, column k) from a row-major matrix with `ld` columns.
+  const loadK = (buf: string, base: string, r: string, rOk: string, k: string, ld: string, vec: boolean): string => {
+    if (vec) {
+      const idx = `(${base} + (${r}) * ${ld} + ${k}) / 4u`;
+      return full ? `${buf}[${idx}]` : `select(vec4f(0.0), ${buf}[min(${idx}, arrayLength(&${buf}) - 1u)], ${rOk} && ${k} < p.K)`;
+    }
+    const e = (c: number): string =>
+      `select(0.0, ${buf}[min(${base} + (${r}) * ${ld} + ${k} + ${c}u, arrayLength(&${buf}) - 1u)], ${rOk} && ${k} + ${c}u < p.K)`;
+    return `vec4f(${e(0)}, ${e(1)}, ${e(2)}, ${e(3)})`;
+  };
+  const aLoad = (j: number): string => {
+    const r = `ar + ${(j * T) / qa}u`;
+    return `pa${j} = ${loadK('A', 'aBase', `row0 + ${r}`, `row0 + ${r} < p.M`, 'k0 + aq * 4u', 'p.K', vecK)};`;
+  };
+  const bLoad = (j: number): string => {
+    if (transB) {
+      const n = `br + ${(j * T) / qa}u`;
+      return `pb${j} = ${loadK('B', 'bBase', `col0 + ${n}`, `col0 + ${n} < p.N`, 'k0 + bq * 4u', 'p.K', vecK)};`;
+    }
+    const k = `k0 + br + ${(j * T * 4) / t.bn}u`;
+    const col = 'col0 + bq * 4u';
+    if (bVec) {
+      const idx = `(bBase + (${k}) * p.N + ${col}) / 4u`;
+      return full ? `pb${j} = B[${idx}];` : `pb${j} = select(vec4f(0.0), B[min(${idx}, arrayLength(&B) - 1u)], ${k} < p.K && ${col} < p.N);`;
+    }
+    const e = (c: number): string => `select(0.0, B[min(bBase + (${k}) * p.N + ${col} + ${c}u, arrayLength(&B) - 1u)], ${k} < p.K && ${col} + ${c}u < p.N)`;
+    return `pb${j} = vec4f(${e(0)}, ${e(1)}, ${e(2)}, ${e(3)});`;
+  };
+  // Workgroup tiles are [buffer][k·g][thread]: inner-loop indices are constants except the buffer and tx/ty,
+  // so the bounds clamps that WGSL implementations add are computed once per step (a flat index cost ~15%).
+  const tya = t.bm / 4 / gm;
+  const txb = t.bn / 4 / gn;
+  // `flat`: one 1-D array per operand instead (kept to compare layouts on new drivers).
+  const aSlots = t.bk * gm;
+  const bSlots = t.bk * gn;
+  const at = (name: string, slots: number, width: number, buf: string, outer: string, inner: string): string =>
+    t.flat ? `${name}[(${buf}) * ${slots * width}u + (${outer}) * ${width}u + ${inner}]` : `${name}[${buf}][${outer}][${inner}]`;
+  const aAt = (buf: string, outer: string, inner: string): string => at('As', aSlots, tya, buf, outer, inner);
+  const bAt = (buf: string, outer: string, inner: string): string => at('Bs', bSlots, txb, buf, outer, inner);
+  const aStore = (buf: string, j: number): string => {
+    const m4 = `(ar + ${(j * T) / qa}u) / 4u`;
+    return lines(4, (c) => `${aAt(buf, `(aq * 4u + ${c}u) * ${gm}u + ${m4} / ${tya}u`, `${m4} % ${tya}u`)}[(ar + ${(j * T) / qa}u) % 4u] = pa${j}[${c}];`);
+  };
+  const bStore = (buf: string, j: number): string => {
+    if (transB) {
+      const n = `br + ${(j * T) / qa}u`;
+      return lines(4, (c) => `${bAt(buf, `(bq * 4u + ${c}u) * ${gn}u + (${n}) / ${4 * txb}u`, `((${n}) / 4u) % ${txb}u`)}[(${n}) % 4u] = pb${j}[${c}];`);
+    }
+    return `${bAt(buf, `(br + ${(j * T * 4) / t.bn}u) * ${gn}u + bq / ${txb}u`, `bq % ${txb}u`)} = pb${j};`;
+  };
+  const loadAll = `${lines(aLoads, aLoad)}\n  ${lines(bLoads, bLoad)}`;
+  const storeAll = (buf: string): string => `${lines(aLoads, (j) => aStore(buf, j))}\n  ${lines(bLoads, (j) => bStore(buf, j))}`;
+  const step = (k: number): string => {
+    const parts: string[] = [];
+    for (let g = 0; g < gm; g++) parts.push(`let a${g} = ${aAt('cur', `${k * gm + g}`, 'ty')};`);
+    for (let g = 0; g < gn; g++) parts.push(`let b${g} = ${bAt('cur', `${k * gn + g}`, 'tx')};`);
+    for (let i = 0; i < t.tm; i++) for (let g = 0; g < gn; g++) parts.push(`c${i}_${g} = fma(vec4f(a${i >> 2}[${i & 3}]), b${g}, c${i}_${g});`);
+    return `{\n        ${parts.join('\n        ')}\n      }`;
+  };
+  const epilogue: string[] = [];
+  for (let i = 0; i < t.tm; i++) {
+    const row = `row0 + ${(i >> 2) * (t.bm / 2) + (i & 3)}u + ty * 4u`;
+    for (let g = 0; g < gn; g++) {
+      const col = `col0 + ${(g * t.bn) / 2}u + tx * 4u`;
+      const v = `c${i}_${g}`;
+      if (vecN) {
+        const bv = bias ? ` + bias[(${col}) / 4u]` : '';
+        const st = `C[(cBase + (${row}) * p.N + ${col}) / 4u] = ${v}${bv};`;
+        epilogue.push(full ? st : `if (${row} < p.M && ${col} < p.N) { ${st} }`);
+      } else {
+        for (let c = 0; c < 4; c++) {
+          const bv = bias ? ` + bias[${col} + ${c}u]` : '';
+          epilogue.push(`if (${row} < p.M && ${col} + ${c}u < p.N) { C[cBase + (${row}) * p.N + ${col} + ${c}u] = ${v}[${c}]${bv}; }`);
+        }
+      }
+    }
+  }
+  const accs: string[] = [];
+  for (let i = 0; i < t.tm; i++) for (let g = 0; g < gn; g++) accs.push(`var c${i}_${g} = vec4f(0.0);`);
+  return /* wgsl */ `
+${PARAMS}
+@group(0) @binding(0) var<storage, read> A: ${arr(vecK)};
+@group(0) @binding(1) var<storage, read> B: ${arr(bVec)};
+@group(0) @binding(2) var<storage, read_write> C: ${arr(vecN)};
+${bias ? `@group(0) @binding(3) var<storage, read> bias: ${arr(vecN)};` : ''}
+@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;
+${
+  t.flat
+    ? `var<workgroup> As: array<vec4f, ${2 * aSlots * tya}>;\nvar<workgroup> Bs: array<vec4f, ${2 * bSlots * txb}>;`
+    : `var<workgroup> As: array<array<array<vec4f, ${tya}>, ${aSlots}>, 2>;\nvar<workgroup> Bs: array<array<array<vec4f, ${txb}>, ${bSlots}>, 2>;`
+}
+
+@compute @workgroup_size(${T})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tx = lid % ${TX}u;
+  let ty = lid / ${TX}u;
+  let row0 = wg.y * ${t.bm}u;
+  let col0 = wg.x * ${t.bn}u;
+  let bi = wg.z / p.splits;
+  let aBase = bi * p.aBatch;
+  let bBase = bi * p.bBatch;
+  let cBase = wg.z * p.cBatch;
+  let kt0 = (wg.z % p.splits) * p.tilesPerSplit;
+  let nt = min(p.tilesPerSplit, (p.K + ${t.bk - 1}u) / ${t.bk}u - kt0);
+  let ar = lid / ${qa}u;
+  let aq = lid % ${qa}u;
+  let br = lid / ${transB ? qa : t.bn / 4}u;
+  let bq = lid % ${transB ? qa : t.bn / 4}u;
+  ${lines(aLoads, (j) => `var pa${j}: vec4f;`)}
+  ${lines(bLoads, (j) => `var pb${j}: vec4f;`)}
+  ${accs.join('\n  ')}
+  var k0 = kt0 * ${t.bk}u;
+  ${loadAll}
+  ${storeAll('0')}
+  workgroupBarrier();
+  var cur = 0u;
+  for (var s = 0u; s < nt; s++) {
+    // Fetch the next tile into registers, multiply this one, park the next in the other buffer.
+    let more = s + 1u < nt;
+    if (more) {
+      k0 += ${t.bk}u;
+      ${loadAll.replaceAll('\n', '\n    ')}
+    }
+    ${Array.from({ length: t.bk }, (_, k) => step(k)).join('\n    ')}
+    if (more) {
+      ${storeAll('1u - cur').replaceAll('\n', '\n    ')}
+    }
+    cur = 1u - cur;
+    workgroupBarrier();
+  }
+  ${epilogue.join('\n  ')}
+}`;
+}
+
+export function splitSumWgsl(bias: boolean): string {
+  return /* wgsl */ `
+struct Params { M: u32, N: u32, splits: u32, outBatch: u32, total: u32 }
+@group(0) @binding(0) var<storage, read> parts: array<f32>;
+@group(0) @binding(1) var<storage, read_write> C: array<f32>;
+${bias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${bias ? 3 : 2}) var<uniform> p: Params;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wg.x + wg.y * 65535u) * 256u + lid;
+  if (i >= p.total) { return; }
+  let mn = p.M * p.N;
+  let bi = i / mn;
+  let e = i % mn;
+  var s = 0.0;
+  for (var k = 0u; k < p.splits; k++) { s += parts[(bi * p.splits + k) * mn + e]; }
+  ${bias ? 's += bias[e % p.N];' : ''}
+  C[bi * p.outBatch + e] = s;
+}`;
+}
+
+/**
+ * Few rows (decode steps): each output is a dot product over K, split across threads and summed in
+ * workgroup memory. transB: 8 outputs × 32 lanes along K (coalesced over B's rows);
+ * otherwise 16 vec4 columns × 16 K-slices (coalesced over B's columns).
+ */
+export function smallWgsl(rows: number, transB: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
+  const vec = transB ? vecK : vecN;
+  const ty = vec ? 'vec4f' : 'f32';
+  const acc = lines(rows, (r) => `var acc${r} = ${ty}(0.0);`);
+  const head = `${PARAMS}
+@group(0) @binding(0) var<storage, read> A: ${transB && vecK ? 'array<vec4f>' : 'array<f32>'};
+@group(0) @binding(1) var<storage, read> B: ${vec ? 'array<vec4f>' : 'array<f32>'};
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;`;
+  const addBias = (n: string): string => (bias ? ` + bias[${n}]` : '');
+  if (transB) {
+    const kv = vecK ? 'p.K / 4u' : 'p.K';
+    return /* wgsl */ `${head}
+var<workgroup> red: array<f32, ${256 * rows}>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let lane = lid % 32u;
+  let n = wg.x * 8u + lid / 32u;
+  let kn = ${kv};
+  let aBase = wg.z * p.aBatch / ${vecK ? 4 : 1}u;
+  let bBase = wg.z * p.bBatch / ${vecK ? 4 : 1}u;
+  ${acc}
+  if (n < p.N) {
+    for (var k = lane; k < kn; k += 32u) {
+      let bv = B[bBase + n * kn + k];
+      ${lines(rows, (r) => `acc${r} = fma(A[aBase + ${r}u * kn + k], bv, acc${r});`)}
+    }
+  }
+  ${lines(rows, (r) => `red[${r * 256}u + lid] = ${vecK ? `dot(acc${r}, vec4f(1.0))` : `acc${r}`};`)}
+  workgroupBarrier();
+  if (lane < ${rows}u && n < p.N) {
+    var s = 0.0;
+    for (var l = 0u; l < 32u; l++) { s += red[lane * 256u + (lid - lane) + l]; }
+    C[wg.z * p.cBatch + lane * p.N + n] = s${addBias('n')};
+  }
+}`;
+  }
+  const cols = vecN ? 4 : 1;
+  return /* wgsl */ `${head}
+var<workgroup> red: array<${ty}, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = wg.x * 16u + lid % 16u;
+  let g = lid / 16u;
+  let nv = ${vecN ? 'p.N / 4u' : 'p.N'};
+  let aBase = wg.z * p.aBatch;
+  let bBase = wg.z * p.bBatch / ${cols}u;
+  ${acc}
+  if (c < nv) {
+    for (var k = g; k < p.K; k += 16u) {
+      let bv = B[bBase + k * nv + c];
+      ${lines(rows, (r) => `acc${r} = fma(${ty}(A[aBase + ${r}u * p.K + k]), bv, acc${r});`)}
+    }
+  }
+  ${lines(
+    rows,
+    (r) => `red[lid] = acc${r};
+  workgroupBarrier();
+  if (g == 0u && c < nv) {
+    var s = ${ty}(0.0);
+    for (var l = 0u; l < 16u; l++) { s += red[lid + l * 16u]; }
+    ${lines(cols, (e) => `C[wg.z * p.cBatch + ${r}u * p.N + c * ${cols}u + ${e}u] = s${vecN ? `[${e}]` : ''}${addBias(`c * ${cols}u + ${e}u`)};`)}
+  }
+  workgroupBarrier();`,
+  )}
+}`;
+}
