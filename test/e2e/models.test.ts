@@ -1,6 +1,6 @@
 /**
  * Model choice and robustness end to end: a hub download (from a mirror on the test server) with progress,
- * cancel, cache listing and removal; keyboard-only use; a browser without WebGPU; a 1,024-token prompt on
+ * cancel, cache listing and removal; keyboard-only use; a browser without WebGPU (the CPU path); a 1,024-token prompt on
  * a 6-layer model while the page stays responsive.
  */
 import { rmSync } from 'node:fs';
@@ -157,23 +157,37 @@ describe('models, keyboard use and long prompts in Chromium', () => {
     await context.close();
   });
 
-  it('says why when the browser has no WebGPU', async () => {
+  it('without WebGPU says why and runs the model on the CPU path, with every view', async () => {
     const plain = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
       args: ['--headless=new', '--no-sandbox', '--disable-background-networking'],
     });
     try {
-      const page = await plain.newPage();
+      const page = await plain.newPage({ viewport: { width: 1440, height: 1100 } });
       const errors: string[] = [];
       watchErrors(page, errors);
       await page.goto(`${server.url}/${app.fixtureQuery}`);
-      const alert = page.getByRole('alert').filter({ hasText: 'This browser cannot run models here.' });
-      await alert.waitFor();
-      expect(await alert.textContent()).toContain('WebGPU is not available');
-      expect(await alert.textContent()).toContain('Use a browser with WebGPU enabled');
-      await expect(page.getByRole('radio', { name: /Bundled/ }).isDisabled()).resolves.toBe(true);
-      await page.screenshot({ path: shot('no-webgpu.png') });
+      const banner = page.getByRole('status', { name: 'Backend' });
+      await banner.filter({ hasText: 'Running on the CPU' }).waitFor();
+      const text = (await banner.textContent()) ?? '';
+      expect(text).toMatch(/Running on the CPU \(no WebGPU: .+\)/);
+      expect(text).toContain('Use a browser with WebGPU enabled');
+      await expect(page.getByRole('radio', { name: /Bundled/ }).isDisabled()).resolves.toBe(false);
+      await waitReady(page, 'dev-fixture');
+      await waitRun(page);
+      // The views read the host arrays: the grid, a heatmap readout and the predictions.
+      await page.getByRole('gridcell', { name: 'L1H1' }).click();
+      await page.getByRole('img', { name: 'Attention heatmap L1H1' }).waitFor();
+      await hoverCell(page, 2, 1);
+      const cell = await readoutValue(page);
+      expect([cell.q, cell.k]).toEqual([2, 1]);
+      await page.getByRole('region', { name: 'Next-token predictions' }).getByRole('cell', { name: /%$/ }).first().waitFor();
+      await page.screenshot({ path: shot('no-webgpu-cpu.png'), fullPage: true });
+      // The default bundled model (under 30M parameters) runs there too.
+      await page.goto(`${server.url}/${app.query}`);
+      await waitReady(page, app.modelId);
+      await waitRun(page);
       expect(errors).toEqual([]);
     } finally {
       await plain.close();

@@ -20,6 +20,7 @@ import { useViewStore } from './state/view-store.js';
 export function App() {
   const probe = useGpu();
   const gpuReady = probe.data?.ok === true;
+  const device = probe.data?.ok && probe.data.backend === 'cpu' ? 'CPU' : 'GPU';
   const load = useModelLoad(gpuReady);
   const current = useCurrentRun();
   const { active, run, ref, tokens, ids, encoded } = current;
@@ -57,7 +58,7 @@ export function App() {
               The run failed: {(run.error ?? encoded.error)?.message}
             </p>
           )}
-          {running && <p aria-live="polite">Running the prompt on the GPU…</p>}
+          {running && <p aria-live="polite">Running the prompt on the {device}…</p>}
           {ref && (
             <>
               <RunBar run={ref} modelName={modelName} />

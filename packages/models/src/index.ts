@@ -1,6 +1,12 @@
 // Browser-safe entry of @headscope/models. Node-only pieces (NodeDirSource) are in ./node.ts.
 
+export * from './cpu-model.js';
 export * from './engine/attention-store.js';
+export * from './engine/captured-maps.js';
+export * from './engine/cpu-attention-store.js';
+export * from './engine/cpu-errors.js';
+export * from './engine/cpu-forward.js';
+export * from './engine/cpu-weights.js';
 export * from './engine/decode.js';
 export * from './engine/forward.js';
 export * from './engine/interventions.js';

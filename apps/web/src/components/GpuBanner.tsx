@@ -1,7 +1,7 @@
-/** Whether this browser can run models: the adapter in use, or why WebGPU is unavailable and what to do. */
+/** Where models run: the WebGPU adapter in use, or the CPU path and why WebGPU is unavailable, or why nothing can run. */
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { GpuProbe } from '../engine/protocol.js';
-import { formatBytes } from '../lib/format.js';
+import { formatBytes, formatCount } from '../lib/format.js';
 
 export function GpuBanner({ probe }: { probe: UseQueryResult<GpuProbe, Error> }) {
   if (probe.isPending) return <p className="gpu">Looking for a WebGPU adapter…</p>;
@@ -17,6 +17,15 @@ export function GpuBanner({ probe }: { probe: UseQueryResult<GpuProbe, Error> })
       <div role="alert" className="gpu error">
         <p>
           <strong>This browser cannot run models here.</strong> {p.error.message}
+        </p>
+      </div>
+    );
+  }
+  if (p.backend === 'cpu') {
+    return (
+      <div role="status" aria-label="Backend" className="gpu cpu">
+        <p>
+          <strong>Running on the CPU</strong> (no WebGPU: {p.reason}). Models up to {formatCount(p.maxParameters)} parameters run here, more slowly. {p.fix}
         </p>
       </div>
     );

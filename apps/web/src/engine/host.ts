@@ -2,24 +2,29 @@
  * The engine as the worker hosts it: one GPU context, at most one loaded model and one run at a time.
  * Attention stays on the GPU; a head's matrix is read back only when a view asks for a window of it, and
  * a few recently read heads are kept here (never on the main thread) so that pans and hovers are cheap.
+ * Without WebGPU, models up to CPU_MAX_PARAMETERS run on the CPU reference path (host arrays, same views).
  */
 import {
   type AttentionStore,
   BrowserFilesSource,
   bundledSource,
   type CacheLike,
+  CPU_MAX_PARAMETERS,
+  type CpuAttentionStore,
+  type CpuLoadedModel,
   encodeSafetensors,
   type FileSource,
   hubSource,
   inspectModel,
   type LoadedModel,
   loadModel,
+  loadModelCpu,
   MissingFileError,
   type ModelInspection,
   ModelLoadError,
   type TensorToWrite,
 } from '@headscope/models';
-import { GpuContext, type GpuTensor } from '@headscope/wgpu-kernels';
+import { GpuContext, type GpuTensor, WebGpuUnavailableError } from '@headscope/wgpu-kernels';
 import { cutWindow, headMetricValues, thumbnails, topKFromLogits } from './matrix.js';
 import type {
   EncodeResult,
@@ -52,13 +57,17 @@ const NO_CACHE: CacheLike = {
 interface ActiveRun {
   id: number;
   ids: number[];
-  logits: GpuTensor;
-  attention: AttentionStore;
+  /** [T, V]: on the GPU, or on the host (CPU path). */
+  logits: GpuTensor | Float32Array;
+  attention: AttentionStore | CpuAttentionStore;
 }
+
+/** Where models run: a WebGPU context, or the CPU path because WebGPU is unavailable (`reason`). */
+type Backend = { kind: 'webgpu'; ctx: GpuContext } | { kind: 'cpu'; reason: WebGpuUnavailableError };
 
 export class EngineHost {
   private ctxPromise: Promise<GpuContext> | undefined;
-  private model: LoadedModel | undefined;
+  private model: LoadedModel | CpuLoadedModel | undefined;
   private run: ActiveRun | undefined;
   private nextRunId = 1;
   private readonly heads = new Map<string, Float32Array>();
@@ -75,12 +84,24 @@ export class EngineHost {
     return this.ctxPromise;
   }
 
+  /** WebGPU when it can be had; the CPU path when it is unavailable; other errors propagate. */
+  private async backend(): Promise<Backend> {
+    try {
+      return { kind: 'webgpu', ctx: await this.context() };
+    } catch (e) {
+      if (e instanceof WebGpuUnavailableError) return { kind: 'cpu', reason: e };
+      throw e;
+    }
+  }
+
   async probe(): Promise<GpuProbe> {
     try {
-      const ctx = await this.context();
-      const a = ctx.adapter;
+      const b = await this.backend();
+      if (b.kind === 'cpu') return { ok: true, backend: 'cpu', reason: unavailableReason(b.reason), fix: b.reason.fix, maxParameters: CPU_MAX_PARAMETERS };
+      const a = b.ctx.adapter;
       return {
         ok: true,
+        backend: 'webgpu',
         adapter: {
           description: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'WebGPU adapter',
           maxBufferBytes: Math.min(a.limits.maxBufferSize, a.limits.maxStorageBufferBindingSize),
@@ -105,13 +126,15 @@ export class EngineHost {
   }
 
   async inspect(ref: ModelRef, signal: AbortSignal): Promise<ModelSummary> {
-    const ctx = await this.context();
+    const b = await this.backend();
     const report = await inspectModel(this.source(ref), { signal }).catch((e: unknown) => explainMissing(ref, e));
-    return summarise(report, Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize));
+    return summarise(report, b.kind === 'cpu' ? 'cpu' : maxBufferOf(b.ctx));
   }
 
   async load(ref: ModelRef, signal: AbortSignal, onProgress: (p: LoadProgressInfo) => void): Promise<LoadedSummary> {
-    const ctx = await this.context();
+    const b = await this.backend();
+    if (b.kind === 'cpu') return this.loadCpu(ref, signal, onProgress);
+    const ctx = b.ctx;
     const source = this.source(ref);
     const maxBuffer = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
     const report = await inspectModel(source, { signal, maxBufferBytes: maxBuffer }).catch((e: unknown) => explainMissing(ref, e));
@@ -126,7 +149,22 @@ export class EngineHost {
     return { ...summarise(report, maxBuffer), addBos: c.addBos, bosTokenId: c.bosTokenId };
   }
 
-  private requireModel(): LoadedModel {
+  /** The CPU path: the size limit is checked from the headers before any weight is read. */
+  private async loadCpu(ref: ModelRef, signal: AbortSignal, onProgress: (p: LoadProgressInfo) => void): Promise<LoadedSummary> {
+    const source = this.source(ref);
+    const report = await inspectModel(source, { signal }).catch((e: unknown) => explainMissing(ref, e));
+    const model = await loadModelCpu(source, {
+      signal,
+      onProgress: (p) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
+    });
+    this.dropRun();
+    this.model?.dispose();
+    this.model = model;
+    const c = model.config;
+    return { ...summarise(report, 'cpu'), addBos: c.addBos, bosTokenId: c.bosTokenId };
+  }
+
+  private requireModel(): LoadedModel | CpuLoadedModel {
     if (!this.model) throw new Error('No model is loaded yet.');
     return this.model;
   }
@@ -148,7 +186,7 @@ export class EngineHost {
     const T = ids.length;
     const metrics = { entropy: new Float32Array(L * H), firstMass: new Float32Array(L * H), maxColumn: new Float32Array(L * H) };
     const thumbs = new Float32Array(L * H * THUMB * THUMB);
-    await m.transformer.ctx.sync();
+    if (!isCpu(m)) await m.transformer.ctx.sync();
     const t1 = performance.now();
     for (let l = 0; l < L; l++) {
       const layer = await attention.layer(l);
@@ -213,7 +251,7 @@ export class EngineHost {
     const m = this.requireModel();
     const V = m.config.vocabSize;
     if (!(position >= 0 && position < run.ids.length)) throw new RangeError(`position ${position} is outside 0..${run.ids.length - 1}`);
-    const row = await m.transformer.ctx.readF32(run.logits, position * V, V);
+    const row = await readLogits(m, run.logits, position * V, V);
     return topKFromLogits(row, k).map((p) => ({ ...p, text: m.tokenizer.tokenText(p.id) }));
   }
 
@@ -225,7 +263,7 @@ export class EngineHost {
     const T = run.ids.length;
     const tensors: TensorToWrite[] = [
       { name: 'input_ids', shape: [T], data: Int32Array.from(run.ids) },
-      { name: 'logits', shape: [T, V], data: await m.transformer.ctx.readF32(run.logits) },
+      { name: 'logits', shape: [T, V], data: await readLogits(m, run.logits, 0, T * V) },
     ];
     for (let l = 0; l < L; l++) tensors.push({ name: `attn.${l}`, shape: [H, T, T], data: await run.attention.layer(l) });
     return encodeSafetensors(tensors, { producer: 'headscope', model: m.name });
@@ -234,11 +272,33 @@ export class EngineHost {
   private dropRun(): void {
     if (!this.run) return;
     this.run.attention.release();
-    this.model?.transformer.ctx.release(this.run.logits);
+    const { logits } = this.run;
+    if (this.model && !isCpu(this.model) && !(logits instanceof Float32Array)) this.model.transformer.ctx.release(logits);
     this.run = undefined;
     this.heads.clear();
     this.headBytes = 0;
   }
+}
+
+function isCpu(m: LoadedModel | CpuLoadedModel): m is CpuLoadedModel {
+  return 'backend' in m && m.backend === 'cpu';
+}
+
+/** "this environment has no navigator.gpu" out of "WebGPU is not available: this environment has no navigator.gpu. <fix>". */
+function unavailableReason(e: WebGpuUnavailableError): string {
+  const what = e.message.endsWith(e.fix) ? e.message.slice(0, -e.fix.length).trim() : e.message;
+  return what.replace(/^WebGPU is not available:\s*/, '').replace(/\.$/, '');
+}
+
+function maxBufferOf(ctx: GpuContext): number {
+  return Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+}
+
+/** `length` logits from `offset`, from the GPU or the host array. */
+async function readLogits(m: LoadedModel | CpuLoadedModel, logits: GpuTensor | Float32Array, offset: number, length: number): Promise<Float32Array> {
+  if (logits instanceof Float32Array) return logits.slice(offset, offset + length);
+  if (isCpu(m)) throw new Error('GPU logits without a GPU model');
+  return m.transformer.ctx.readF32(logits, offset, length);
 }
 
 /** A bundled model without config.json is not in this build: say so, rather than "add config.json". */
@@ -252,11 +312,18 @@ function explainMissing(ref: ModelRef, e: unknown): never {
   throw e;
 }
 
-function summarise(r: ModelInspection, maxBufferBytes: number): ModelSummary {
+/** The report for the UI; `limit` is the WebGPU adapter's largest buffer, or 'cpu' for the CPU path's size limit. */
+function summarise(r: ModelInspection, limit: number | 'cpu'): ModelSummary {
   const c = r.config;
   const T = Math.min(c.nCtx, CAPTURE_TOKENS);
   const layerCapture = c.nHeads * T * T * 4;
   const reasons: string[] = [];
+  const maxBufferBytes = limit === 'cpu' ? Number.POSITIVE_INFINITY : limit;
+  if (limit === 'cpu' && r.parameters > CPU_MAX_PARAMETERS) {
+    reasons.push(
+      `without WebGPU, models run on the CPU up to ${(CPU_MAX_PARAMETERS / 1e6).toFixed(0)}M parameters and this one has ${(r.parameters / 1e6).toFixed(1)}M (use a browser with WebGPU)`,
+    );
+  }
   if (r.largestTensor.bytes > maxBufferBytes) {
     reasons.push(`its largest weight (${r.largestTensor.name}) needs ${mb(r.largestTensor.bytes)}, but this adapter allows ${mb(maxBufferBytes)} per buffer`);
   }

@@ -31,7 +31,7 @@ export interface ModelSummary {
   captureBytes: number;
   captureTokens: number;
   largestTensor: { name: string; bytes: number };
-  /** Whether this adapter's limits allow the model, and if not, why. */
+  /** Whether this adapter's limits (or the CPU path's size limit) allow the model, and if not, why. */
   fits: { ok: true } | { ok: false; reason: string };
 }
 
@@ -46,7 +46,14 @@ export interface AdapterSummary {
   features: string[];
 }
 
-export type GpuProbe = { ok: true; adapter: AdapterSummary } | { ok: false; error: EngineErrorInfo };
+/**
+ * Where models run: WebGPU on `adapter`; or, without WebGPU (`reason` says why, `fix` what to do), the CPU
+ * reference path for models up to `maxParameters`; or nowhere (`error`).
+ */
+export type GpuProbe =
+  | { ok: true; backend: 'webgpu'; adapter: AdapterSummary }
+  | { ok: true; backend: 'cpu'; reason: string; fix: string; maxParameters: number }
+  | { ok: false; error: EngineErrorInfo };
 
 export interface EncodeResult {
   ids: number[];

@@ -1,39 +1,83 @@
 import type { GpuTensor } from '@headscope/wgpu-kernels';
+import { MissingTensorError } from '../errors.js';
+import type { ModelConfig } from '../families/types.js';
 
-/** A linear map y = x·W (+ b). `transB` says W is stored [out, in] (HF nn.Linear) rather than [in, out]. */
-export interface Linear {
-  w: GpuTensor;
+/** A linear map y = x·W (+ b). `transB` says W is stored [out, in] (a tied unembed reads W_E [vocab, d]). */
+export interface LinearOf<T> {
+  w: T;
   transB: boolean;
-  b?: GpuTensor;
+  b?: T;
 }
 
-export interface Norm {
-  w?: GpuTensor;
-  b?: GpuTensor;
+export interface NormOf<T> {
+  w?: T;
+  b?: T;
 }
 
-export interface LayerWeights {
-  ln1: Norm;
-  q: Linear;
-  k: Linear;
-  v: Linear;
-  o: Linear;
-  ln2: Norm;
+export interface LayerWeightsOf<T> {
+  ln1: NormOf<T>;
+  q: LinearOf<T>;
+  k: LinearOf<T>;
+  v: LinearOf<T>;
+  o: LinearOf<T>;
+  ln2: NormOf<T>;
   /** Up projection (the only input projection for non-gated MLPs). */
-  mlpIn: Linear;
+  mlpIn: LinearOf<T>;
   /** Gate projection of gated MLPs (SwiGLU): out = W_out·(act(gate) ⊙ up). */
-  mlpGate?: Linear;
-  mlpOut: Linear;
+  mlpGate?: LinearOf<T>;
+  mlpOut: LinearOf<T>;
 }
 
-export interface ModelWeights {
+/** A model's weights by role, whatever holds them: GPU tensors for the forward pass, host arrays for the CPU path. */
+export interface ModelWeightsOf<T> {
   /** [vocab, d_model] */
-  embed: GpuTensor;
+  embed: T;
   /** [n_ctx, d_model], learned positions only. */
-  pos?: GpuTensor;
-  layers: LayerWeights[];
-  lnFinal: Norm;
-  unembed: Linear;
+  pos?: T;
+  layers: LayerWeightsOf<T>[];
+  lnFinal: NormOf<T>;
+  unembed: LinearOf<T>;
+}
+
+export type Linear = LinearOf<GpuTensor>;
+export type Norm = NormOf<GpuTensor>;
+export type LayerWeights = LayerWeightsOf<GpuTensor>;
+export type ModelWeights = ModelWeightsOf<GpuTensor>;
+
+/**
+ * Arranges canonical tensors (families/types.ts names; linear weights [in, out]) by role. Tied
+ * embeddings without their own W_U read W_E transposed instead of keeping a second copy.
+ */
+export function assembleWeights<T>(config: ModelConfig, tensors: ReadonlyMap<string, T>): ModelWeightsOf<T> {
+  const need = (name: string): T => {
+    const t = tensors.get(name);
+    if (t === undefined) throw new MissingTensorError(name, 'the loaded weights');
+    return t;
+  };
+  const withOptional = <K extends string>(key: K, value: T | undefined): { [P in K]?: T } =>
+    value === undefined ? {} : ({ [key]: value } as { [P in K]?: T });
+  const lin = (w: string, b: string): LinearOf<T> => ({ w: need(w), transB: false, ...withOptional('b', tensors.get(b)) });
+  const norm = (prefix: string): NormOf<T> => ({ ...withOptional('w', tensors.get(`${prefix}.w`)), ...withOptional('b', tensors.get(`${prefix}.b`)) });
+  const layers: LayerWeightsOf<T>[] = [];
+  for (let l = 0; l < config.nLayers; l++) {
+    const p = `blocks.${l}`;
+    layers.push({
+      ln1: norm(`${p}.ln1`),
+      q: lin(`${p}.attn.W_Q`, `${p}.attn.b_Q`),
+      k: lin(`${p}.attn.W_K`, `${p}.attn.b_K`),
+      v: lin(`${p}.attn.W_V`, `${p}.attn.b_V`),
+      o: lin(`${p}.attn.W_O`, `${p}.attn.b_O`),
+      ln2: norm(`${p}.ln2`),
+      mlpIn: lin(`${p}.mlp.W_in`, `${p}.mlp.b_in`),
+      ...(config.mlp.gated ? { mlpGate: lin(`${p}.mlp.W_gate`, `${p}.mlp.b_gate`) } : {}),
+      mlpOut: lin(`${p}.mlp.W_out`, `${p}.mlp.b_out`),
+    });
+  }
+  const embed = need('embed.W_E');
+  const unembed: LinearOf<T> = tensors.has('unembed.W_U')
+    ? lin('unembed.W_U', 'unembed.b_U')
+    : { w: embed, transB: true, ...withOptional('b', tensors.get('unembed.b_U')) };
+  return { embed, ...withOptional('pos', tensors.get('pos_embed.W_pos')), layers, lnFinal: norm('ln_final'), unembed };
 }
 
 /** What the forward pass needs to know of a model; the family specs' ModelConfig provides it. */

@@ -1,0 +1,63 @@
+/** One captured layer: [H, T, Tk] probabilities after the rewrite, and before it when asked for. */
+export interface CapturedLayerOf<T> {
+  probs: T;
+  pre?: T;
+}
+
+export interface HeadStats {
+  /** [Tk] column importance imp[j] (mean attention key j receives from the queries that see it). */
+  colMean: Float32Array;
+  /** [T] row entropy (nats). */
+  entropy: Float32Array;
+  /** [T] argmax key per query row. */
+  argmax: Uint32Array;
+  /** [T] attention on key 0 per query row. */
+  firstMass: Float32Array;
+}
+
+/**
+ * What every attention capture shares, wherever the maps live (GPU buffers or host arrays): the layer
+ * bookkeeping, range checks with messages that say what exists, and release. Subclasses read.
+ */
+export abstract class CapturedMaps<T> {
+  protected released = false;
+
+  constructor(
+    protected readonly layers: ReadonlyMap<number, CapturedLayerOf<T>>,
+    readonly nHeads: number,
+    /** Query rows of this run. */
+    readonly queries: number,
+    /** Keys visible to the last query (past + queries). */
+    readonly keys: number,
+    /** Absolute position of query row 0 (KV-cache past length). */
+    readonly queryOffset: number,
+  ) {}
+
+  get capturedLayers(): number[] {
+    return [...this.layers.keys()].sort((a, b) => a - b);
+  }
+
+  has(layer: number, head?: number): boolean {
+    return this.layers.has(layer) && (head === undefined || (head >= 0 && head < this.nHeads));
+  }
+
+  protected maps(layer: number, pre = false): T {
+    if (this.released) throw new Error('this attention capture was released (a newer run replaced it)');
+    const l = this.layers.get(layer);
+    if (!l) throw new RangeError(`layer ${layer} was not captured (captured: ${this.capturedLayers.join(', ') || 'none'})`);
+    if (pre && !l.pre) throw new RangeError(`layer ${layer} has no pre-rewrite capture; run with capture.pre = true`);
+    return pre ? l.pre! : l.probs;
+  }
+
+  protected checkHead(head: number): void {
+    if (!Number.isInteger(head) || head < 0 || head >= this.nHeads) throw new RangeError(`head ${head}: the model has heads 0..${this.nHeads - 1}`);
+  }
+
+  /** One head's probabilities, row-major [queries, keys]. */
+  abstract head(layer: number, head: number, options?: { pre?: boolean }): Promise<Float32Array>;
+  /** All heads of a layer, [H, queries, keys]. */
+  abstract layer(layer: number, options?: { pre?: boolean }): Promise<Float32Array>;
+  /** Per-head reductions (column importance, entropy, argmax, first-key mass). */
+  abstract stats(layer: number, head: number): Promise<HeadStats>;
+  abstract release(): void;
+}

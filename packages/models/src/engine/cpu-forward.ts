@@ -1,0 +1,125 @@
+/**
+ * The forward pass on the CPU, for browsers without WebGPU: the same semantics as Transformer.forward
+ * (capture per layer, the three intervention hooks, 'all' or 'last' logits) built from the kernels' CPU
+ * references on Float32Arrays. No KV cache: every call recomputes the whole prompt.
+ */
+import { activationRef, addRef, attentionRef, embeddingRef, gatedProductRef, layerNormRef, rmsNormRef, rotaryRef, rotaryTables } from '@headscope/wgpu-kernels';
+import { ContextLengthError } from '../errors.js';
+import { CpuAttentionStore, type CpuCapturedLayer } from './cpu-attention-store.js';
+import { type CpuModelWeights, type CpuNorm, linearCpu } from './cpu-weights.js';
+import type { CaptureSpec } from './forward.js';
+import { compileInterventions, type Intervention } from './interventions.js';
+import type { EngineConfig } from './weights.js';
+
+export interface CpuForwardOptions {
+  capture?: CaptureSpec;
+  interventions?: readonly Intervention[];
+  /** Logits of every position or only the last. Default 'all'. */
+  logits?: 'all' | 'last';
+}
+
+export interface CpuForwardResult {
+  /** [T, vocab] row-major, or [1, vocab] with logits: 'last'. */
+  logits: Float32Array;
+  attention: CpuAttentionStore;
+}
+
+export class CpuTransformer {
+  private readonly cos?: Float32Array;
+  private readonly sin?: Float32Array;
+
+  constructor(
+    readonly config: EngineConfig,
+    readonly weights: CpuModelWeights,
+  ) {
+    if (config.positional === 'rotary') {
+      if (!config.rotary) throw new Error('rotary positions need config.rotary');
+      const t = rotaryTables(config.rotary.invFreq, config.nCtx);
+      this.cos = t.cos;
+      this.sin = t.sin;
+    }
+  }
+
+  forward(ids: readonly number[], options: CpuForwardOptions = {}): CpuForwardResult {
+    const { config: c, weights: w } = this;
+    const T = ids.length;
+    if (T === 0) throw new RangeError('forward needs at least one token');
+    if (T > c.nCtx) throw new ContextLengthError(T, c.nCtx);
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
+    }
+    const captureLayers = resolveCapture(options.capture, c.nLayers);
+    const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, T);
+    const D = c.dModel;
+
+    let x = embeddingRef(Uint32Array.from(ids), w.embed, D, w.pos ? { table: w.pos, offset: 0 } : undefined);
+    const captured = new Map<number, CpuCapturedLayer>();
+
+    for (let l = 0; l < c.nLayers; l++) {
+      const lw = w.layers[l]!;
+      const h = this.norm(x, lw.ln1);
+      let q = linearCpu(h, T, lw.q);
+      let k = linearCpu(h, T, lw.k);
+      const v = linearCpu(h, T, lw.v);
+      if (c.positional === 'rotary') {
+        const r = c.rotary!;
+        const rot = (t: Float32Array, numHeads: number) =>
+          rotaryRef({ x: t, numHeads, headDim: c.dHead, cos: this.cos!, sin: this.sin!, positionOffset: 0, rotaryDim: r.dim, style: r.style });
+        q = rot(q, c.nHeads);
+        k = rot(k, c.nKvHeads);
+      }
+      const lh = hooks.get(l);
+      const att = attentionRef({
+        q,
+        k,
+        v,
+        numHeads: c.nHeads,
+        numKvHeads: c.nKvHeads,
+        headDim: c.dHead,
+        kvLength: T,
+        queryOffset: 0,
+        ...(c.attnScale !== undefined ? { scale: c.attnScale } : {}),
+        ...(lh?.logitBias ? { logitBias: lh.logitBias } : {}),
+        ...(lh?.colScale ? { colScale: lh.colScale } : {}),
+        ...(lh?.headScale ? { headScale: lh.headScale } : {}),
+      });
+      if (captureLayers.has(l)) captured.set(l, { probs: att.probs, ...(options.capture?.pre ? { pre: att.probsPre } : {}) });
+      const attnOut = linearCpu(att.out, T, lw.o);
+      if (c.parallelResidual) {
+        // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
+        const m = this.mlp(this.norm(x, lw.ln2), T, l);
+        x = addRef(addRef(x, attnOut), m);
+      } else {
+        x = addRef(x, attnOut);
+        x = addRef(x, this.mlp(this.norm(x, lw.ln2), T, l));
+      }
+    }
+
+    const rows = options.logits === 'last' ? 1 : T;
+    const last = rows === T ? x : x.slice((T - 1) * D, T * D);
+    const logits = linearCpu(this.norm(last, w.lnFinal), rows, w.unembed);
+    return { logits, attention: new CpuAttentionStore(captured, c.nHeads, T, T, 0) };
+  }
+
+  private norm(x: Float32Array, n: CpuNorm): Float32Array {
+    const c = this.config;
+    if (c.norm === 'layernorm') return layerNormRef(x, c.dModel, n.w ?? null, n.b ?? null, c.normEps);
+    return rmsNormRef(x, c.dModel, n.w ?? null, c.normEps, c.normWeightOffset ?? 0);
+  }
+
+  private mlp(h: Float32Array, rows: number, layer: number): Float32Array {
+    const c = this.config;
+    const lw = this.weights.layers[layer]!;
+    const up = linearCpu(h, rows, lw.mlpIn);
+    const hidden = c.gatedMlp ? gatedProductRef(linearCpu(h, rows, lw.mlpGate!), up, c.act === 'relu' ? 'silu' : c.act) : activationRef(up, c.act);
+    return linearCpu(hidden, rows, lw.mlpOut);
+  }
+}
+
+function resolveCapture(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
+  const layers = spec?.layers ?? 'all';
+  if (layers === 'none') return new Set();
+  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`capture layer ${l}: the model has layers 0..${nLayers - 1}`);
+  return new Set(layers);
+}
