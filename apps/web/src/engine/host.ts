@@ -8,7 +8,6 @@ import {
   type AttentionStore,
   BrowserFilesSource,
   bundledSource,
-  type CacheLike,
   CPU_MAX_PARAMETERS,
   type CpuAttentionStore,
   type CpuLoadedModel,
@@ -45,14 +44,6 @@ const CAPTURE_TOKENS = 1024;
 const THUMB = 24;
 /** Bytes of read-back heads kept in the worker. */
 const HEAD_CACHE_BYTES = 64 << 20;
-
-/** A cache that keeps nothing; it cancels the body it is given so the download never waits on it. */
-const NO_CACHE: CacheLike = {
-  match: async () => undefined,
-  put: async (_url, response) => {
-    await response.body?.cancel();
-  },
-};
 
 interface ActiveRun {
   id: number;
@@ -114,9 +105,8 @@ export class EngineHost {
   }
 
   source(ref: ModelRef): FileSource {
-    // The bundled model is served with the app and may change with it: never cache it. (A no-op cache
-    // rather than `cache: null`, which HttpSource reads as 'auto'.)
-    if (ref.kind === 'bundled') return bundledSource(new URL(ref.baseUrl, this.origin).href, { cache: NO_CACHE, name: `the bundled model "${ref.id}"` });
+    // The bundled model is served with the app and may change with it: never cache it.
+    if (ref.kind === 'bundled') return bundledSource(new URL(ref.baseUrl, this.origin).href, { cache: null, name: `the bundled model "${ref.id}"` });
     if (ref.kind === 'hub') {
       // A mirror on this origin (the page's CSP allows no other besides the hub itself).
       const endpoint = ref.endpoint ? new URL(ref.endpoint, this.origin).href : undefined;
