@@ -1,16 +1,8 @@
+import { mulberry32 } from '@headscope/models';
 import type { AttentionMap } from './finding.js';
 
-/** Seeded generator (mulberry32) so probes repeat exactly. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator (mulberry32, shared with seeded sampling) so probes repeat exactly. */
+export const seededRandom = mulberry32;
 
 /** n random token ids from [low, high), repeated twice (length 2n, no BOS): the diagnostic probe of §3. */
 export function repeatedRandomTokens(n: number, low: number, high: number, seed: number): number[] {

@@ -1,4 +1,5 @@
 /** Number and size formatting shared by every view and export. */
+import { formatSize } from '@headscope/models';
 
 /**
  * The shortest decimal that reads back as the same float32: what the heatmap readout shows and what the
@@ -15,16 +16,8 @@ export function formatValue(v: number): string {
   return String(f);
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
-}
+/** Decimal units (KB = 1000 B), as download sizes are usually shown: the engine's own messages use the same. */
+export const formatBytes = formatSize;
 
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
