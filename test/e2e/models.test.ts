@@ -184,8 +184,9 @@ describe('models, keyboard use and long prompts in Chromium', () => {
       expect([cell.q, cell.k]).toEqual([2, 1]);
       await page.getByRole('region', { name: 'Next-token predictions' }).getByRole('cell', { name: /%$/ }).first().waitFor();
       await page.screenshot({ path: shot('no-webgpu-cpu.png'), fullPage: true });
-      // The default bundled model (under 30M parameters) runs there too.
-      await page.goto(`${server.url}/${app.query}`);
+      // The default bundled model (under 30M parameters) runs there too. (Named in the URL: a reload would
+      // otherwise restore the autosaved session, and its model.)
+      await page.goto(`${server.url}/?model=bundled:${app.modelId}`);
       await waitReady(page, app.modelId);
       await waitRun(page);
       expect(errors).toEqual([]);

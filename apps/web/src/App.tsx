@@ -6,15 +6,22 @@ import { useEffect } from 'react';
 import { GpuBanner } from './components/GpuBanner.js';
 import { HeadGrid } from './components/HeadGrid.js';
 import { Heatmap } from './components/Heatmap.js';
+import { LocalSessionFiles } from './components/LocalSessionFiles.js';
 import { ModelPicker } from './components/ModelPicker.js';
 import { Predictions } from './components/Predictions.js';
 import { PromptEditor } from './components/PromptEditor.js';
 import { PromptSets } from './components/PromptSets.js';
 import { RunBar } from './components/RunBar.js';
+import { SessionList } from './components/SessionList.js';
+import { SessionAlerts, SessionStatus } from './components/SessionStatus.js';
+import { ShareDialog, useSessionFileDrop } from './components/ShareDialog.js';
 import { TokenView } from './components/TokenView.js';
 import { modelLabel } from './engine/model-ref.js';
 import { useCurrentRun, useGpu, useModelLoad } from './engine/queries.js';
+import { applyPendingSelection } from './session/app-state.js';
+import { startSessions } from './session/controller.js';
 import { usePromptStore } from './state/prompt-store.js';
+import { useSessionUi } from './state/session-ui.js';
 import { useViewStore } from './state/view-store.js';
 
 export function App() {
@@ -28,13 +35,28 @@ export function App() {
   const fit = useViewStore((s) => s.fit);
   const activeKey = active?.key ?? null;
   const info = active?.info ?? null;
+  const opened = useSessionUi((s) => s.opened);
+  const query = useViewStore((s) => s.query);
+  const setQuery = useViewStore((s) => s.setQuery);
+  const runTokens = ref?.run.tokens ?? null;
+
+  useEffect(() => {
+    void startSessions();
+  }, []);
+  useSessionFileDrop();
 
   useEffect(() => {
     if (!info) return;
     fit(info.nLayers, info.nHeads);
+    applyPendingSelection(info.nLayers, info.nHeads, null);
     const p = usePromptStore.getState();
     if (!p.submitted) p.submit({ text: p.text, bos: p.bos ?? info.addBos });
   }, [info, fit]);
+
+  // A query position from a session that the run does not have falls back to the last token.
+  useEffect(() => {
+    if (runTokens !== null && query !== null && query >= runTokens) setQuery(null);
+  }, [runTokens, query, setQuery]);
 
   const modelName = active ? modelLabel(active.ref) : 'model';
   const running = run.isFetching || encoded.isFetching;
@@ -44,12 +66,17 @@ export function App() {
       <header>
         <h1>Headscope</h1>
         <GpuBanner probe={probe} />
+        <SessionStatus />
+        <ShareDialog />
       </header>
+      <SessionAlerts />
       <div className="layout">
         <aside>
-          <ModelPicker load={load} gpuReady={gpuReady} />
+          <LocalSessionFiles />
+          <ModelPicker key={opened} load={load} gpuReady={gpuReady} />
           <PromptEditor model={activeKey} info={info} running={running} />
           <PromptSets defaultBos={info?.addBos ?? false} enabled={activeKey !== null} />
+          <SessionList />
         </aside>
         <main>
           {!submitted && !active && <p className="muted">The views appear once a model is loaded and a prompt has run.</p>}

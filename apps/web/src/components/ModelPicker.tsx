@@ -9,6 +9,7 @@ import type { LoadedSummary } from '../engine/protocol.js';
 import { keys } from '../engine/queries.js';
 import { formatBytes, formatRate } from '../lib/format.js';
 import { useModelStore } from '../state/model-store.js';
+import { useSessionUi } from '../state/session-ui.js';
 import { CACHE_KEY, CachedModels } from './CachedModels.js';
 import { HubPanel } from './HubPanel.js';
 import { LocalPanel } from './LocalPanel.js';
@@ -18,7 +19,16 @@ type Source = 'bundled' | 'hub' | 'local';
 
 export function ModelPicker({ load, gpuReady }: { load: UseQueryResult<LoadedSummary, Error>; gpuReady: boolean }) {
   const { selected, active, progress, select, revert, hubRepo } = useModelStore();
-  const [source, setSource] = useState<Source>(selected.kind === 'bundled' && !hubRepo ? 'bundled' : selected.kind === 'bundled' ? 'hub' : selected.kind);
+  // A session waiting for its hub model opens on the hub source (the picker remounts when a session opens).
+  const [source, setSource] = useState<Source>(() =>
+    useSessionUi.getState().model?.kind === 'hub'
+      ? 'hub'
+      : selected.kind === 'bundled' && !hubRepo
+        ? 'bundled'
+        : selected.kind === 'bundled'
+          ? 'hub'
+          : selected.kind,
+  );
   const [bundled] = useState(() => (selected.kind === 'bundled' ? selected : bundledRef('headscope-tiny', import.meta.env.BASE_URL)));
   const qc = useQueryClient();
   const loading = load.isFetching;
