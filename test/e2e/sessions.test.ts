@@ -110,6 +110,10 @@ describe('sessions in Chromium: links, autosave, hostile input', () => {
     const T = await runTokens(page);
     await hoverCell(page, T - 1, 1);
     const before = await readoutValue(page);
+    // Zoom in: the zoom window travels with the session too.
+    await page.getByRole('img', { name: 'Attention heatmap L1H2' }).and(page.locator('[data-view]')).focus();
+    await page.keyboard.press('+');
+    await expect.poll(() => page.getByRole('button', { name: 'Reset zoom' }).isEnabled()).toBe(true);
 
     const share = page.getByRole('button', { name: 'Share' });
     await share.focus();
@@ -138,6 +142,8 @@ describe('sessions in Chromium: links, autosave, hostile input', () => {
       await expect(other.getByRole('textbox', { name: 'Prompt' }).inputValue()).resolves.toBe(PROMPT);
       await expect.poll(() => selectedHead(other)).toBe('L1H2');
       await other.getByRole('img', { name: 'Attention heatmap L1H2' }).and(other.locator('[data-view]')).waitFor();
+      await expect.poll(() => other.getByRole('button', { name: 'Reset zoom' }).isEnabled()).toBe(true);
+      await other.getByRole('button', { name: 'Reset zoom' }).click();
       await hoverCell(other, T - 1, 1);
       await expect(readoutValue(other)).resolves.toEqual(before);
       // The hash is cleared and the session saved under its own id.

@@ -9,7 +9,7 @@ import { useValue, useWindow } from '../engine/queries.js';
 import { shown } from '../hooks/hover-lock.js';
 import { fitScale } from '../lib/colour.js';
 import { formatValue, headName } from '../lib/format.js';
-import { type Bounds, fullView, isFull, panBy, type Viewport, windowFor, zoomAt } from '../lib/viewport.js';
+import { type Bounds, clampView, fullView, isFull, panBy, type Viewport, windowFor, zoomAt } from '../lib/viewport.js';
 import { useViewStore } from '../state/view-store.js';
 import { HeatmapToolbar } from './HeatmapToolbar.js';
 import { cellAt, drawHeatmap, type HeatFrame, heatLayout, valueAt } from './heatmap-draw.js';
@@ -21,17 +21,29 @@ export function Heatmap({ run, tokens, ids, model }: { run: RunRef; tokens: read
   const { scale: mode, scheme, foldFirst, query, setQuery } = useViewStore();
   const T = run.run.tokens;
   const bounds: Bounds = useMemo(() => ({ kMin: foldFirst && T > 1 ? 1 : 0, T }), [foldFirst, T]);
-  const [view, setView] = useState<Viewport>(() => fullView(bounds));
+  // The zoom lives in the view store (sessions save and restore it); a restored one is clamped to this matrix.
+  const [view, setView] = useState<Viewport>(() => {
+    const z = useViewStore.getState().zoom;
+    return z ? clampView(z, bounds) : fullView(bounds);
+  });
   const [cursor, setCursor] = useState<{ q: number; k: number } | null>(null);
   const [width, setWidth] = useState(620);
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const drag = useRef<{ x: number; y: number; view: Viewport; moved: boolean } | null>(null);
+  const shownBounds = useRef(bounds);
 
   useEffect(() => {
+    // A new matrix (another prompt length, or folding) starts unzoomed; the first mount keeps a restored zoom.
+    if (shownBounds.current === bounds) return;
+    shownBounds.current = bounds;
     setView(fullView(bounds));
     setCursor(null);
   }, [bounds]);
+
+  useEffect(() => {
+    useViewStore.getState().setZoom(isFull(view, bounds) ? null : { ...view });
+  }, [view, bounds]);
 
   useEffect(() => {
     const el = wrap.current;

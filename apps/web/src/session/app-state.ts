@@ -25,7 +25,7 @@ export function currentState(previous?: Session | null): SessionState {
     view: {
       active: previous?.view.active ?? 'heatmap',
       metric: v.metric,
-      heatmap: { scale: v.scale, scheme: v.scheme, foldFirst: v.foldFirst, zoom: previous?.view.heatmap.zoom ?? null },
+      heatmap: { scale: v.scale, scheme: v.scheme, foldFirst: v.foldFirst, zoom: v.zoom ? { ...v.zoom } : null },
     },
   };
 }
@@ -67,7 +67,7 @@ export function applySession(s: Session): void {
     ms.setHubRepo(plan.repo);
   }
   const h = s.view.heatmap;
-  useViewStore.setState({ metric: s.view.metric, scale: h.scale, scheme: h.scheme, foldFirst: h.foldFirst });
+  useViewStore.setState({ metric: s.view.metric, scale: h.scale, scheme: h.scheme, foldFirst: h.foldFirst, zoom: h.zoom ? { ...h.zoom } : null });
   usePromptStore.setState({ text, bos: s.bos });
   useSessionUi.setState((u) => ({
     name: s.name,

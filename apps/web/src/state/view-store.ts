@@ -4,6 +4,7 @@ import type { MetricName } from '../engine/protocol.js';
 import type { HeadRef } from '../hooks/grid-navigation.js';
 import { type HoverLock, hoverLock } from '../hooks/hover-lock.js';
 import type { ScaleMode, Scheme } from '../lib/colour.js';
+import type { Viewport } from '../lib/viewport.js';
 
 export interface ViewState {
   head: HoverLock<HeadRef>;
@@ -15,6 +16,8 @@ export interface ViewState {
   scale: ScaleMode;
   scheme: Scheme;
   foldFirst: boolean;
+  /** The heatmap's zoom window (matrix coordinates); null: the whole matrix. Saved with the session. */
+  zoom: Viewport | null;
   previewHead(h: HeadRef): void;
   endPreview(): void;
   lockHead(h: HeadRef): void;
@@ -24,6 +27,7 @@ export interface ViewState {
   setScale(s: ScaleMode): void;
   setScheme(s: Scheme): void;
   setFoldFirst(f: boolean): void;
+  setZoom(z: Viewport | null): void;
   /** Keeps the selection inside a model of these dimensions. */
   fit(nLayers: number, nHeads: number): void;
 }
@@ -38,6 +42,7 @@ export const useViewStore = create<ViewState>()((set) => ({
   scale: 'linear',
   scheme: 'viridis',
   foldFirst: false,
+  zoom: null,
   previewHead: (h) => set((s) => ({ head: hoverLock(s.head, { type: 'enter', item: h }) })),
   endPreview: () => set((s) => ({ head: hoverLock(s.head, { type: 'leave' }) })),
   lockHead: (h) => set((s) => ({ head: hoverLock(s.head, { type: 'lock', item: h }) })),
@@ -47,6 +52,7 @@ export const useViewStore = create<ViewState>()((set) => ({
   setScale: (scale) => set({ scale }),
   setScheme: (scheme) => set({ scheme }),
   setFoldFirst: (foldFirst) => set({ foldFirst }),
+  setZoom: (zoom) => set({ zoom }),
   fit: (nLayers, nHeads) =>
     set((s) => {
       const inside = (h: HeadRef) => h.layer < nLayers && h.head < nHeads;

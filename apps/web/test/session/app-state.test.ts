@@ -44,11 +44,20 @@ function session(over: Partial<Session> = {}): Session {
 beforeEach(() => {
   useModelStore.setState({ selected: tiny, active: tiny, activeInfo: info(2, 4, true), hubRepo: '', hubEndpoint: null });
   usePromptStore.setState({ text: 'x', bos: null, submitted: null });
-  useViewStore.setState({ head: { locked: { layer: 0, head: 0 }, hover: null }, query: null, compare: [] });
+  useViewStore.setState({ head: { locked: { layer: 0, head: 0 }, hover: null }, query: null, compare: [], zoom: null });
   useSessionUi.setState({ needsFiles: null, model: null });
 });
 
 describe('sessions ↔ the app stores', () => {
+  it('the heatmap zoom window is saved and restored', () => {
+    const zoom = { x0: 2, x1: 6.5, y0: 3, y1: 9 };
+    applySession(session({ view: { active: 'heatmap', metric: 'entropy', heatmap: { scale: 'log', scheme: 'cividis', foldFirst: true, zoom } } }));
+    expect(useViewStore.getState().zoom).toEqual(zoom);
+    expect(currentState().view.heatmap.zoom).toEqual(zoom);
+    useViewStore.getState().setZoom(null);
+    expect(currentState().view.heatmap.zoom).toBeNull();
+  });
+
   it('opens a session of the active model at once: prompt, BOS default, selection, view, and a run', () => {
     applySession(session());
     expect(usePromptStore.getState()).toMatchObject({ text: 'a b c', bos: null, submitted: { text: 'a b c', bos: true } });
