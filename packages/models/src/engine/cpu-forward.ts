@@ -9,7 +9,7 @@ import { CpuAttentionStore, type CpuCapturedLayer } from './cpu-attention-store.
 import { type CpuModelWeights, type CpuNorm, linearCpu } from './cpu-weights.js';
 import type { CaptureSpec } from './forward.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import type { EngineConfig } from './weights.js';
+import { type EngineConfig, gateActivation } from './weights.js';
 
 export interface CpuForwardOptions {
   capture?: CaptureSpec;
@@ -111,7 +111,7 @@ export class CpuTransformer {
     const c = this.config;
     const lw = this.weights.layers[layer]!;
     const up = linearCpu(h, rows, lw.mlpIn);
-    const hidden = c.gatedMlp ? gatedProductRef(linearCpu(h, rows, lw.mlpGate!), up, c.act === 'relu' ? 'silu' : c.act) : activationRef(up, c.act);
+    const hidden = c.gatedMlp ? gatedProductRef(linearCpu(h, rows, lw.mlpGate!), up, gateActivation(c.act)) : activationRef(up, c.act);
     return linearCpu(hidden, rows, lw.mlpOut);
   }
 }

@@ -15,7 +15,7 @@ import {
 import { ContextLengthError } from '../errors.js';
 import { AttentionStore, type CapturedLayer } from './attention-store.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import type { EngineConfig, Linear, ModelWeights, Norm } from './weights.js';
+import { type EngineConfig, gateActivation, type Linear, type ModelWeights, type Norm } from './weights.js';
 
 /** Which attention maps to keep. Capture is per layer (all heads of a captured layer). Default: every layer. */
 export interface CaptureSpec {
@@ -212,7 +212,7 @@ export class Transformer {
     let hidden: GpuTensor;
     if (c.gatedMlp) {
       const gate = linear(ctx, h, lw.mlpGate!);
-      hidden = gatedProduct(ctx, { gate, up, act: c.act === 'relu' ? 'silu' : c.act, out: gate });
+      hidden = gatedProduct(ctx, { gate, up, act: gateActivation(c.act), out: gate });
       ctx.release(up);
     } else {
       hidden = activation(ctx, { x: up, op: c.act, out: up });

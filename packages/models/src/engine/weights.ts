@@ -1,5 +1,5 @@
 import type { GpuTensor } from '@headscope/wgpu-kernels';
-import { MissingTensorError } from '../errors.js';
+import { MissingTensorError, UnsupportedConfigError } from '../errors.js';
 import type { ModelConfig } from '../families/types.js';
 
 /** A linear map y = x·W (+ b). `transB` says W is stored [out, in] (a tied unembed reads W_E [vocab, d]). */
@@ -117,4 +117,10 @@ export function releaseWeights(w: ModelWeights): void {
       t.buffer.destroy();
     }
   }
+}
+
+/** The activation of a gated MLP's gate; no supported family gates with ReLU, so that is refused, not approximated. */
+export function gateActivation(act: EngineConfig['act']): 'silu' | 'gelu_tanh' | 'gelu_erf' {
+  if (act === 'relu') throw new UnsupportedConfigError('hidden_act (gated MLP)', 'relu', 'silu, gelu, gelu_new (gelu_tanh)');
+  return act;
 }
