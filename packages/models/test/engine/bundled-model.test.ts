@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LoadedModel, loadModel, streamTensors } from '../../src/index.js';
+import { type LoadedModel, loadModel } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
+import { maxAbsDiff, readTensors, type TensorMap } from '../helpers/reference.js';
 
 const ROOT = resolve(__dirname, '../../../..');
 const MODEL = join(ROOT, 'public/models/headscope-tiny');
@@ -22,16 +23,6 @@ interface ReferenceJson {
   bos_prepended: boolean;
   prompts: Array<{ text: string; input_ids: number[]; T: number }>;
   greedy: Array<{ prompt: string; input_ids: number[]; greedy_ids: number[] }>;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(m, d);
-  }
-  return m;
 }
 
 function argmaxRows(data: Float32Array, rows: number, cols: number): number[] {
@@ -50,13 +41,13 @@ describe.runIf(existsSync(join(MODEL, 'model.safetensors')) && existsSync(join(R
     let ctx: GpuContext;
     let model: LoadedModel;
     let ref: ReferenceJson;
-    const tensors = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
+    let tensors: TensorMap;
 
     beforeAll(async () => {
       ctx = await createNodeContext();
       model = await loadModel(ctx, new NodeDirSource(MODEL));
       ref = JSON.parse(readFileSync(join(REFERENCE, 'reference.json'), 'utf8'));
-      for await (const t of streamTensors(new NodeDirSource(REFERENCE), ['reference.safetensors'])) tensors.set(t.name, { shape: t.shape, data: t.data });
+      tensors = await readTensors(REFERENCE);
     }, SLOW);
     afterAll(() => {
       model?.dispose();

@@ -3,40 +3,17 @@
  * and the real pretrained babyllama-tok105 run through loadModel + the WebGPU forward pass (Dawn here)
  * and must give the same token ids, logits, attention probabilities and greedy continuation.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LoadedModel, loadModel, streamTensors } from '../../src/index.js';
+import { type LoadedModel, loadModel } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
+import { type FixtureReference, maxAbsDiff, readFixtureReference } from '../helpers/reference.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
 const SHARED_BABYLLAMA = resolve(__dirname, '../../../../../shared/models/babyllama-tok105');
-
-interface Reference {
-  prompt: string;
-  bos_prepended: boolean;
-  input_ids: number[];
-  tensors: Map<string, { shape: number[]; data: Float32Array | Int32Array }>;
-}
-
-async function readReference(dir: string): Promise<Reference> {
-  const meta = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
-  const tensors = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
-  for await (const t of streamTensors(new NodeDirSource(dir), ['reference.safetensors'])) tensors.set(t.name, { shape: t.shape, data: t.data });
-  return { prompt: meta.prompt, bos_prepended: meta.bos_prepended, input_ids: meta.input_ids, tensors };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(m, d);
-  }
-  return m;
-}
 
 const CASES: Array<{ name: string; weights: string }> = [
   ...['gpt2', 'gpt2_sharded', 'gpt_neox', 'gpt_neox_seq', 'llama_gqa', 'llama3_rope', 'llama_linear_rope', 'qwen2'].map((name) => ({
@@ -55,10 +32,10 @@ afterAll(() => ctx?.destroy());
 for (const { name, weights } of CASES) {
   describe.runIf(existsSync(weights))(`${name} matches transformers`, () => {
     let model: LoadedModel;
-    let ref: Reference;
+    let ref: FixtureReference;
     beforeAll(async () => {
       model = await loadModel(ctx, new NodeDirSource(weights));
-      ref = await readReference(join(FIXTURES, name));
+      ref = await readFixtureReference(join(FIXTURES, name));
     });
     afterAll(() => model?.dispose());
 

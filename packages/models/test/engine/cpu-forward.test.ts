@@ -5,23 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CPU_MAX_PARAMETERS, type CpuLoadedModel, CpuModelTooLargeError, type FileSource, loadModelCpu, streamTensors, zeroTuning } from '../../src/index.js';
+import { CPU_MAX_PARAMETERS, type CpuLoadedModel, CpuModelTooLargeError, type FileSource, loadModelCpu, zeroTuning } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
+import { type FixtureReference, maxAbsDiff, readFixtureReference } from '../helpers/reference.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
-
-interface Reference {
-  prompt: string;
-  ids: number[];
-  tensors: Map<string, { shape: number[]; data: Float32Array | Int32Array }>;
-}
-
-async function readReference(dir: string): Promise<Reference> {
-  const meta = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { prompt: string; input_ids: number[] };
-  const tensors = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
-  for await (const t of streamTensors(new NodeDirSource(dir), ['reference.safetensors'])) tensors.set(t.name, { shape: t.shape, data: t.data });
-  return { prompt: meta.prompt, ids: meta.input_ids, tensors };
-}
 
 /**
  * The gpt2 fixture widened to 12 layers of d_model 512 (~38M parameters), as a source that has the config
@@ -95,23 +83,13 @@ function bigGpt2Source(dir: string): { source: FileSource; parameters: number; w
   return { source, parameters, weightReads: () => reads };
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(m, d);
-  }
-  return m;
-}
-
 for (const name of ['gpt2', 'gpt_neox', 'llama_gqa', 'qwen2']) {
   describe(`CPU path: ${name} matches transformers`, () => {
     let model: CpuLoadedModel;
-    let ref: Reference;
+    let ref: FixtureReference;
     beforeAll(async () => {
       model = await loadModelCpu(new NodeDirSource(join(FIXTURES, name)));
-      ref = await readReference(join(FIXTURES, name));
+      ref = await readFixtureReference(join(FIXTURES, name));
     });
 
     it('logits within 1e-4 and every layer/head attention within 1e-5', async () => {
