@@ -219,20 +219,7 @@ async function benchMatmul(ctx: GpuContext, name: string, M: number, N: number, 
     const got = await ctx.readF32(out);
     let diff = 0;
     for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
-    const ms = t.gpuMs ?? t.wallMs;
-    rows.push({
-      name,
-      variant,
-      flops,
-      gpuMs: t.gpuMs,
-      wallMs: t.wallMs,
-      tflops: flops / ms / 1e9,
-      refGpuMs: ref.gpuMs,
-      refWallMs: ref.wallMs,
-      speedup: (ref.gpuMs ?? ref.wallMs) / ms,
-      maxAbsDiff: diff,
-    });
-    printRow(rows[rows.length - 1] as Row);
+    record(rows, name, variant, flops, t, ref, { maxAbsDiff: diff });
   }
   ctx.release(out, refOut, a, ...ins.map((x) => x.b));
 }
@@ -263,20 +250,7 @@ async function benchAttention(ctx: GpuContext, H: number, T: number, D: number, 
     refMatmul(ctx, qh, qh, s, T, T, D, true, H, true);
     refMatmul(ctx, s, qh, o, T, D, T, false, H, true);
   });
-  const ms = t.gpuMs ?? t.wallMs;
-  rows.push({
-    name,
-    variant: 'attention.ts',
-    flops,
-    gpuMs: t.gpuMs,
-    wallMs: t.wallMs,
-    tflops: flops / ms / 1e9,
-    refGpuMs: ref.gpuMs,
-    refWallMs: ref.wallMs,
-    speedup: (ref.gpuMs ?? ref.wallMs) / ms,
-    note: 'reference = two plain 16x16 batched products (QK^T full T×T, P·V), no softmax',
-  });
-  printRow(rows[rows.length - 1] as Row);
+  record(rows, name, 'attention.ts', flops, t, ref, { note: 'reference = two plain 16x16 batched products (QK^T full T×T, P·V), no softmax' });
   ctx.release(q, k, v, capture, out, qh, s, o);
 }
 
@@ -308,6 +282,33 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
 }
 
 const f = (x: number | null | undefined, d = 3): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+/** One timed case against its same-process reference: TFLOP/s from GPU time where there is one, else wall time. */
+function record(
+  rows: Row[],
+  name: string,
+  variant: string,
+  flops: number,
+  t: { gpuMs: number | null; wallMs: number },
+  ref: { gpuMs: number | null; wallMs: number },
+  extra: Pick<Row, 'maxAbsDiff' | 'note'>,
+): void {
+  const ms = t.gpuMs ?? t.wallMs;
+  const row: Row = {
+    name,
+    variant,
+    flops,
+    gpuMs: t.gpuMs,
+    wallMs: t.wallMs,
+    tflops: flops / ms / 1e9,
+    refGpuMs: ref.gpuMs,
+    refWallMs: ref.wallMs,
+    speedup: (ref.gpuMs ?? ref.wallMs) / ms,
+    ...extra,
+  };
+  rows.push(row);
+  printRow(row);
+}
+
 function printRow(r: Row): void {
   console.log(
     `${r.name.padEnd(34)} ${r.variant.padEnd(26)} gpu ${f(r.gpuMs).padStart(8)} ms  wall ${f(r.wallMs).padStart(8)} ms  ${r.tflops < 0.01 ? r.tflops.toPrecision(2) : f(r.tflops, 2).padStart(6)} TFLOP/s` +
