@@ -1,11 +1,13 @@
 /** WGSL generators of the matmul kernels: the register-blocked tile, the split-K sum and the decode path. */
-/** Block tile: bm×bn outputs per workgroup, bk of K staged per step, tm×tn outputs per thread (4 or 8). */
+import { memoWgsl } from '../wgsl/common.js';
+
+/** Block tile: bm×bn outputs per workgroup, bk of K staged per step, tm×tn outputs per thread (4, 8 or 16). */
 export interface MatmulTile {
   bm: number;
   bn: number;
   bk: number;
-  tm: 4 | 8;
-  tn: 4 | 8;
+  tm: 4 | 8 | 16;
+  tn: 4 | 8 | 16;
   /** 1-D workgroup arrays (default: nested [buffer][k][thread], which keeps bounds clamps out of the inner loop) */
   flat?: boolean;
 }
@@ -23,7 +25,7 @@ const lines = (n: number, f: (i: number) => string): string => Array.from({ leng
  * step). `full` drops every bounds check (all dimensions are tile multiples); otherwise loads outside
  * the matrix read 0 and stores are masked. vecK / vecN say whether rows of K / N allow vec4 access.
  */
-export function tiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
+function buildTiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
   const T = threadsOf(t);
   const TX = t.bn / t.tn;
   const gm = t.tm / 4;
@@ -94,9 +96,9 @@ export function tiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: b
   };
   const epilogue: string[] = [];
   for (let i = 0; i < t.tm; i++) {
-    const row = `row0 + ${(i >> 2) * (t.bm / 2) + (i & 3)}u + ty * 4u`;
+    const row = `row0 + ${(i >> 2) * (t.bm / gm) + (i & 3)}u + ty * 4u`;
     for (let g = 0; g < gn; g++) {
-      const col = `col0 + ${(g * t.bn) / 2}u + tx * 4u`;
+      const col = `col0 + ${(g * t.bn) / gn}u + tx * 4u`;
       const v = `c${i}_${g}`;
       if (vecN) {
         const bv = bias ? ` + bias[(${col}) / 4u]` : '';
@@ -167,7 +169,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
 }`;
 }
 
-export function splitSumWgsl(bias: boolean): string {
+function buildSplitSumWgsl(bias: boolean): string {
   return /* wgsl */ `
 struct Params { M: u32, N: u32, splits: u32, outBatch: u32, total: u32 }
 @group(0) @binding(0) var<storage, read> parts: array<f32>;
@@ -194,7 +196,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
  * workgroup memory. transB: 8 outputs × 32 lanes along K (coalesced over B's rows);
  * otherwise 16 vec4 columns × 16 K-slices (coalesced over B's columns).
  */
-export function smallWgsl(rows: number, transB: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
+function buildSmallWgsl(rows: number, transB: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
   const vec = transB ? vecK : vecN;
   const ty = vec ? 'vec4f' : 'f32';
   const acc = lines(rows, (r) => `var acc${r} = ${ty}(0.0);`);
@@ -262,3 +264,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   )}
 }`;
 }
+
+// Generated once per distinct argument list (see memoWgsl).
+export const tiledWgsl = memoWgsl(buildTiledWgsl);
+export const splitSumWgsl = memoWgsl(buildSplitSumWgsl);
+export const smallWgsl = memoWgsl(buildSmallWgsl);

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type MatmulPlan, type MatmulTile, matmul, matmulWithPlan, TILE_LARGE, TILE_MID, TILE_SMALL, TILE_TALL, TILE_WIDE } from '../../src/kernels/matmul.js';
+import {
+  type MatmulPlan,
+  type MatmulTile,
+  matmul,
+  matmulDims,
+  matmulWithPlan,
+  planMatmul,
+  TILE_LARGE,
+  TILE_MID,
+  TILE_SMALL,
+  TILE_TALL,
+  TILE_WIDE,
+} from '../../src/kernels/matmul.js';
 import { matmulRef } from '../../src/kernels/matmul.ref.js';
 import type { GpuContext } from '../../src/runtime/context.js';
 import { expectClose, randn, useGpu } from '../helpers.js';
@@ -65,7 +77,7 @@ async function check(ctx: GpuContext, c: Case): Promise<void> {
 const name = (c: Case): string =>
   `${c.batch ? `${c.batch}×` : ''}${c.m}×${c.k}·${c.k}×${c.n}${c.transB ? ' transB' : ''}${c.bias ? ' +bias' : ''}${c.aRows ? ` m<${c.aRows}` : ''}` +
   `${c.outRows ? ` out${c.outRows}` : ''}${c.bBatched ? ' b batched' : ''}${c.plan ? ` ${planName(c.plan)}` : ''}`;
-const planName = (p: MatmulPlan): string => (p.kind === 'small' ? 'small' : `${p.tile.bm}x${p.tile.bn}x${p.tile.bk}/${p.splitK}`);
+const planName = (p: MatmulPlan): string => (p.kind === 'small' ? 'small' : `${p.tile.bm}x${p.tile.bn}x${p.tile.bk} ${p.tile.tm}x${p.tile.tn}/${p.splitK}`);
 const tiled = (tile: MatmulTile, splitK = 1): MatmulPlan => ({ kind: 'tiled', tile, splitK });
 
 describe('matmul', () => {
@@ -83,7 +95,8 @@ describe('matmul', () => {
   }
 
   // Each tile shape, on edge sizes and on exact tile multiples (the unchecked fast path).
-  for (const tile of [TILE_LARGE, TILE_MID, TILE_WIDE, TILE_TALL, TILE_SMALL]) {
+  // 16 outputs per thread along m as well as n (the generator's other 16-wide case).
+  for (const tile of [TILE_LARGE, { ...TILE_LARGE, tm: 16, tn: 8 } as MatmulTile, TILE_MID, TILE_WIDE, TILE_TALL, TILE_SMALL]) {
     for (const transB of [false, true]) {
       for (const c of [
         { m: 130, n: 65, k: 33 },
@@ -121,6 +134,20 @@ describe('matmul', () => {
     { m: 8, n: 128, k: 128, transB: true },
   ];
   for (const c of extra) it(name(c), () => check(gpu(), c));
+
+  // The plans the H100 benchmark chose (bench/README.md); shapes only, nothing is allocated.
+  it('plans the benchmarked shapes as measured', () => {
+    const ctx = gpu();
+    const plan = (M: number, K: number, N: number, transB = false): MatmulPlan =>
+      planMatmul(ctx, matmulDims({ a: { shape: [M, K] } as never, b: { shape: transB ? [N, K] : [K, N] } as never, transB }));
+    expect(plan(4096, 4096, 4096)).toEqual({ kind: 'tiled', tile: TILE_LARGE, splitK: 1 });
+    expect(plan(1024, 768, 2304)).toEqual({ kind: 'tiled', tile: TILE_MID, splitK: 1 });
+    expect(plan(1024, 768, 3072, true)).toEqual({ kind: 'tiled', tile: TILE_MID, splitK: 1 });
+    expect(plan(1024, 3072, 768)).toEqual({ kind: 'tiled', tile: TILE_MID, splitK: 4 });
+    expect(plan(4096, 1024, 1024)).toEqual({ kind: 'tiled', tile: TILE_TALL, splitK: 1 });
+    expect(plan(20, 256, 256)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 1 });
+    expect(plan(8, 256, 256)).toEqual({ kind: 'small' });
+  });
 
   it('rejects mismatched shapes', () => {
     const ctx = gpu();
