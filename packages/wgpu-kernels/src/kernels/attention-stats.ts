@@ -1,7 +1,7 @@
 import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
-import { ceilDiv, packParams, ROW_THREADS } from '../wgsl/common.js';
+import { ceilDiv, memoWgsl, packParams, ROW_THREADS } from '../wgsl/common.js';
 
 export interface AttentionStatsArgs {
   /** [H, T, Tk] probabilities as captured by `attention`. */
@@ -26,7 +26,7 @@ const COLS = 32;
 const SLICES = 8;
 
 /** One workgroup per (head, row): entropy, argmax (ties → lowest index) and the key-0 mass. */
-function rowStatsWgsl(): string {
+function buildRowStatsWgsl(): string {
   const n = ROW_THREADS;
   return /* wgsl */ `
 struct Params { rows: u32, tk: u32 }
@@ -82,7 +82,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
  * Column means: 32 columns × 8 row slices per workgroup; a warp reads 32 neighbouring keys of one row.
  * Rows before the first one that sees the tile's first key are skipped; four loads are kept in flight.
  */
-function colMeanWgsl(): string {
+function buildColMeanWgsl(): string {
   const at = (o: number) => `select(0.0, a[(h * p.t + i + ${o}u) * p.tk + j], i + ${o}u >= i0)`;
   return /* wgsl */ `
 struct Params { t: u32, tk: u32, qoff: u32, pad: u32 }
@@ -156,3 +156,7 @@ export function attentionStats(ctx: GpuContext, args: AttentionStatsArgs): Atten
   });
   return { colMean, entropy, argmax, firstMass };
 }
+
+// Generated once per distinct argument list (see memoWgsl).
+const rowStatsWgsl = memoWgsl(buildRowStatsWgsl);
+const colMeanWgsl = memoWgsl(buildColMeanWgsl);

@@ -1,5 +1,5 @@
 /** WGSL generators of the attention passes: scores (+ bias), softmax (+ ACT rewrite), P·V (+ split sum, head scale). */
-import { ROW_THREADS } from '../wgsl/common.js';
+import { memoWgsl, ROW_THREADS } from '../wgsl/common.js';
 
 /** Keys per score tile (16 threads × 4). */
 export const BK = 64;
@@ -30,7 +30,7 @@ function repeat(count: number, f: (i: number) => string): string {
  * tm×4 scores. Q and K slices of 16 dims are staged in workgroup memory so each K row is read from
  * global memory once per tile rather than once per query row. Tiles wholly above the diagonal exit.
  */
-export function scoresWgsl(tm: number, hasBias: boolean): string {
+function buildScoresWgsl(tm: number, hasBias: boolean): string {
   const bq = 16 * tm;
   return /* wgsl */ `
 ${PARAMS_WGSL}
@@ -106,7 +106,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
  * two ACT sums), then the probabilities. Each thread touches only its own strided elements, so the
  * in-place overwrite is safe. Keys past the diagonal and masked keys become 0.
  */
-export function softmaxWgsl(hasPre: boolean, hasColScale: boolean): string {
+function buildSoftmaxWgsl(hasPre: boolean, hasColScale: boolean): string {
   const n = ROW_THREADS;
   let b = 1;
   const preBinding = hasPre ? b++ : -1;
@@ -191,7 +191,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
  * several splits each writes a partial sum that `reduceWgsl` adds up (decode steps and short prompts
  * would otherwise leave most of a large GPU idle).
  */
-export function pvWgsl(tm: number, tn: number, split: boolean, hasHeadScale: boolean): string {
+function buildPvWgsl(tm: number, tn: number, split: boolean, hasHeadScale: boolean): string {
   const bq = 16 * tm;
   const bn = 16 * tn;
   const load = (pfx: string) => `
@@ -257,7 +257,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
 }
 
 /** Adds the split partial sums of row i (only the splits that hold keys row i can see) and applies headScale. */
-export function reduceWgsl(hasHeadScale: boolean): string {
+function buildReduceWgsl(hasHeadScale: boolean): string {
   return /* wgsl */ `
 ${PARAMS_WGSL}
 @group(0) @binding(0) var<storage, read> part: array<f32>;
@@ -279,3 +279,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   o[idx] = select(acc * scale, 0.0, scale == 0.0);
 }`;
 }
+
+// Generated once per distinct argument list (see memoWgsl).
+export const scoresWgsl = memoWgsl(buildScoresWgsl);
+export const softmaxWgsl = memoWgsl(buildSoftmaxWgsl);
+export const pvWgsl = memoWgsl(buildPvWgsl);
+export const reduceWgsl = memoWgsl(buildReduceWgsl);

@@ -1,7 +1,7 @@
 import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
-import { packParams, ROW_THREADS, workgroupReduce } from '../wgsl/common.js';
+import { memoWgsl, packParams, ROW_THREADS, workgroupReduce } from '../wgsl/common.js';
 
 export interface NormArgs {
   /** [rows, dim] */
@@ -19,7 +19,7 @@ export interface RmsNormArgs extends Omit<NormArgs, 'bias'> {
   weightOffset?: number;
 }
 
-function normWgsl(kind: 'layer' | 'rms', hasWeight: boolean, hasBias: boolean): string {
+function buildNormWgsl(kind: 'layer' | 'rms', hasWeight: boolean, hasBias: boolean): string {
   const n = ROW_THREADS;
   return /* wgsl */ `
 struct Params { rows: u32, dim: u32, eps: f32, weight_offset: f32 }
@@ -89,3 +89,6 @@ export function layerNorm(ctx: GpuContext, args: NormArgs): GpuTensor {
 export function rmsNorm(ctx: GpuContext, args: RmsNormArgs): GpuTensor {
   return runNorm(ctx, 'rms', args);
 }
+
+// Generated once per distinct argument list (see memoWgsl).
+const normWgsl = memoWgsl(buildNormWgsl);

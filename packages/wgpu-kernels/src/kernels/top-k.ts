@@ -1,7 +1,7 @@
 import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
-import { packParams, ROW_THREADS } from '../wgsl/common.js';
+import { memoWgsl, packParams, ROW_THREADS } from '../wgsl/common.js';
 import { rowsCols } from './softmax.js';
 
 export const TOP_K_MAX = 64;
@@ -30,7 +30,7 @@ const N = ROW_THREADS;
  * owner's C/N elements for its best element ranking after the winner. The row is read once in full,
  * then k−1 times C/N elements; results are exact (values are copied, never combined).
  */
-function topKWgsl(withValues: boolean): string {
+function buildTopKWgsl(withValues: boolean): string {
   return /* wgsl */ `
 struct Params { rows: u32, cols: u32, k: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -142,3 +142,6 @@ export function topK(ctx: GpuContext, args: TopKArgs): TopKResult {
 export function argmax(ctx: GpuContext, x: GpuTensor): GpuTensor {
   return runTopK(ctx, x, 1, false).indices;
 }
+
+// Generated once per distinct argument list (see memoWgsl).
+const topKWgsl = memoWgsl(buildTopKWgsl);

@@ -3,8 +3,9 @@
  * generated WGSL; identical text hits the cache, so specialisations are just different strings.
  */
 export class PipelineCache {
-  private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Keyed by the source itself: no per-dispatch key building (memoised generators return the same string). */
+  private readonly modules = new Map<string, { module: GPUShaderModule; pipelines: Map<string, GPUComputePipeline> }>();
+  private count = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -12,18 +13,18 @@ export class PipelineCache {
   ) {}
 
   get(kernel: string, code: string, entryPoint = 'main'): GPUComputePipeline {
-    const key = `${entryPoint}\u0000${code}`;
-    const hit = this.pipelines.get(key);
+    let entry = this.modules.get(code);
+    const hit = entry?.pipelines.get(entryPoint);
     if (hit) return hit;
-    let module = this.modules.get(code);
-    if (!module) {
+    if (!entry) {
       this.device.pushErrorScope('validation');
-      module = this.device.createShaderModule({ code, label: kernel });
-      this.modules.set(code, module);
+      entry = { module: this.device.createShaderModule({ code, label: kernel }), pipelines: new Map() };
+      this.modules.set(code, entry);
       this.device.popErrorScope().then((err) => {
         if (err) this.onCompileError(kernel, err.message);
       });
     }
+    const module = entry.module;
     this.device.pushErrorScope('validation');
     const pipeline = this.device.createComputePipeline({
       label: kernel,
@@ -33,11 +34,12 @@ export class PipelineCache {
     this.device.popErrorScope().then((err) => {
       if (err) this.onCompileError(kernel, err.message);
     });
-    this.pipelines.set(key, pipeline);
+    entry.pipelines.set(entryPoint, pipeline);
+    this.count++;
     return pipeline;
   }
 
   get size(): number {
-    return this.pipelines.size;
+    return this.count;
   }
 }
