@@ -2,7 +2,7 @@
  * Kernel benchmark (Node, Dawn). Times matmul and attention with GPU timestamps and wall clock, against a
  * plain 16×16-tiled matmul defined here (the same-process reference). See bench/README.md.
  *
- *   node bench/dist/kernels.mjs [--full] [--variants] [--reps N] [--warmup N] [--robustness-off] [--only NAME] [--json FILE]
+ *   node bench/dist/kernels.mjs [--full] [--variants] [--reps N] [--warmup N] [--warm-ms N] [--robustness-off] [--only NAME] [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
 import {
@@ -21,8 +21,10 @@ import {
 } from '../packages/wgpu-kernels/src/kernels/matmul.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
 import { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
-import type { GpuTensor } from '../packages/wgpu-kernels/src/runtime/tensor.js';
-import { ceilDiv, packParams } from '../packages/wgpu-kernels/src/wgsl/common.js';
+import { GpuTensor } from '../packages/wgpu-kernels/src/runtime/tensor.js';
+import { TENSOR_USAGE } from '../packages/wgpu-kernels/src/runtime/usage.js';
+import { refMatmul } from './reference.js';
+import { perSet, type Timing, type TimingOptions, time as timeWith } from './timing.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string): boolean => argv.includes(f);
@@ -32,15 +34,16 @@ const opt = (f: string, d: number): number => {
 };
 const FULL = flag('--full');
 const VARIANTS = flag('--variants');
+const PER_SET = flag('--per-set');
+const PAD_MB = opt('--pad-mb', 0);
 const REPS = opt('--reps', FULL ? 20 : 3);
 const WARMUP = opt('--warmup', FULL ? 5 : 1);
 const SAMPLE_MS = opt('--sample-ms', FULL ? 20 : 1);
+const WARM_MS = opt('--warm-ms', FULL ? 500 : 0);
+const TIMING: TimingOptions = { reps: REPS, warmup: WARMUP, sampleMs: SAMPLE_MS, warmMs: WARM_MS };
+const time = (ctx: GpuContext, run: (i: number) => void): Promise<Timing> => timeWith(ctx, run, TIMING);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
 
-interface Timing {
-  gpuMs: number | null;
-  wallMs: number;
-}
 interface Row {
   name: string;
   variant: string;
@@ -54,11 +57,6 @@ interface Row {
   maxAbsDiff?: number;
   note?: string;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2 : Number.NaN;
-};
 
 /** Deterministic N(0, scale²) values (inputs are never zeros: zeros can run faster than real data). */
 function randn(n: number, seed: number, scale: number): Float32Array {
@@ -74,100 +72,11 @@ function randn(n: number, seed: number, scale: number): Float32Array {
   return out;
 }
 
-/**
- * Warm-up, then REPS timed samples. Dawn rounds GPU timestamps (to 2^16 ns on the H100 seen here), so a
- * sample runs the work `batch` times back to back (≥ SAMPLE_MS in all) and reports the per-run mean of the
- * pass durations (rounding errors average out) and of the wall clock around submit + `await ctx.sync()`.
- */
-async function time(ctx: GpuContext, run: (i: number) => void): Promise<Timing> {
-  for (let i = 0; i < WARMUP; i++) run(i);
-  await ctx.sync();
-  const w0 = performance.now();
-  for (let i = 0; i < 5; i++) run(i);
-  await ctx.sync();
-  const est = (performance.now() - w0) / 5; // after warm-up: no compilation inside
-  await ctx.timings();
-  // Long samples keep the GPU busy, as a forward pass does: with short ones its clocks drop between them.
-  const batch = Math.max(1, Math.min(200, Math.ceil(SAMPLE_MS / Math.max(est, 1e-3))));
-  const gpu: number[] = [];
-  const wall: number[] = [];
-  let n = 0;
-  for (let i = 0; i < REPS; i++) {
-    const t0 = performance.now();
-    for (let j = 0; j < batch; j++) run(n++);
-    await ctx.sync();
-    wall.push((performance.now() - t0) / batch);
-    const passes = await ctx.timings();
-    if (passes.length) gpu.push(passes.reduce((a, p) => a + p.ms, 0) / batch);
-  }
-  return { gpuMs: gpu.length ? median(gpu) : null, wallMs: median(wall) };
-}
-
-/** The same-process reference: one output per thread, 16×16 tiles of A and B through workgroup memory. */
-function refWgsl(transB: boolean): string {
-  const bAt = transB ? 'B[bb + n * p.K + k]' : 'B[bb + k * p.N + n]';
-  return /* wgsl */ `
-struct Params { M: u32, N: u32, K: u32, batch: u32, aBatch: u32, bBatch: u32 }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
-var<workgroup> sa: array<f32, 256>;
-var<workgroup> sb: array<f32, 256>;
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
-  let row = wg.y * 16u + l.y;
-  let col = wg.x * 16u + l.x;
-  let ab = wg.z * p.aBatch;
-  let bb = wg.z * p.bBatch;
-  var s = 0.0;
-  for (var k0 = 0u; k0 < p.K; k0 += 16u) {
-    let ka = k0 + l.x;
-    sa[l.y * 16u + l.x] = select(0.0, A[ab + row * p.K + ka], row < p.M && ka < p.K);
-    let k = k0 + l.y;
-    let n = col;
-    sb[l.y * 16u + l.x] = select(0.0, ${bAt}, n < p.N && k < p.K);
-    workgroupBarrier();
-    for (var i = 0u; i < 16u; i++) { s += sa[l.y * 16u + i] * sb[i * 16u + l.x]; }
-    workgroupBarrier();
-  }
-  if (row < p.M && col < p.N) { C[wg.z * p.M * p.N + row * p.N + col] = s; }
-}`;
-}
-
-function refMatmul(
-  ctx: GpuContext,
-  a: GpuTensor,
-  b: GpuTensor,
-  out: GpuTensor,
-  M: number,
-  N: number,
-  K: number,
-  transB: boolean,
-  batch = 1,
-  bBatched = false,
-): void {
-  ctx.dispatch({
-    pipeline: ctx.pipelines.get('refMatmul', refWgsl(transB)),
-    bindings: [a, b, out],
-    params: packParams([
-      ['u32', M],
-      ['u32', N],
-      ['u32', K],
-      ['u32', batch],
-      ['u32', M * K],
-      ['u32', bBatched ? N * K : 0],
-    ]),
-    workgroups: [ceilDiv(N, 16), ceilDiv(M, 16), batch],
-    label: 'refMatmul',
-  });
-}
-
 const threads = (t: MatmulTile): number => (t.bm / t.tm) * (t.bn / t.tn);
 const planName = (p: MatmulPlan): string =>
   p.kind === 'small'
     ? 'small'
-    : `${p.tile.bm}x${p.tile.bn}x${p.tile.bk}${threads(p.tile) !== 256 ? ` ${threads(p.tile)}thr` : ''}${p.tile.flat ? ' flat' : ''}${p.splitK > 1 ? ` splitK${p.splitK}` : ''}`;
+    : `${p.tile.bm}x${p.tile.bn}x${p.tile.bk} ${p.tile.tm}x${p.tile.tn}${threads(p.tile) !== 256 ? ` ${threads(p.tile)}thr` : ''}${p.tile.flat ? ' flat' : ''}${p.splitK > 1 ? ` splitK${p.splitK}` : ''}`;
 
 async function benchMatmul(ctx: GpuContext, name: string, M: number, N: number, K: number, transB: boolean, rows: Row[]): Promise<void> {
   const flops = 2 * M * N * K;
@@ -188,23 +97,32 @@ async function benchMatmul(ctx: GpuContext, name: string, M: number, N: number, 
   refMatmul(ctx, ins[0]!.a, ins[0]!.b, refOut, M, N, K, transB);
   const want = await ctx.readF32(refOut);
   const chosen = planMatmul(ctx, dims);
+  if (PER_SET) await perSet(ctx, name, sets, (s) => matmulWithPlan(ctx, args(s), chosen, dims));
   const plans: MatmulPlan[] = [chosen];
   if (VARIANTS) {
+    const large = (c: Partial<MatmulTile>): MatmulTile => ({ ...TILE_LARGE, ...c });
     const tiles: MatmulTile[] = [
       TILE_LARGE,
-      { ...TILE_LARGE, bk: 16 },
-      { ...TILE_LARGE, flat: true },
+      large({ tm: 16, tn: 8 }),
+      large({ bm: 64 }),
+      large({ bk: 4 }),
+      large({ bk: 16 }),
+      large({ tn: 8 }),
+      large({ bn: 256 }),
+      large({ tn: 8, bk: 16 }),
+      large({ tn: 8, flat: true }),
+      large({ bm: 64, bn: 64, bk: 16, tn: 8 }),
       TILE_MID,
-      { ...TILE_MID, bm: 128, bn: 64 },
-      { ...TILE_MID, bm: 128, bn: 64, bk: 8 },
+      { ...TILE_MID, bk: 8 },
       TILE_TALL,
-      { ...TILE_TALL, bk: 32 },
+      { ...TILE_TALL, bk: 8 },
       TILE_WIDE,
       TILE_SMALL,
       { ...TILE_SMALL, bk: 32 },
     ].filter((t) => tileFits(ctx, t));
     for (const tile of tiles) {
-      for (const splitK of [1, 2, 4]) if (splitK === 1 || (K >= 1024 && !tile.flat && tile.bk !== 8)) plans.push({ kind: 'tiled', tile, splitK });
+      for (const splitK of [1, 2, 4])
+        if (splitK === 1 || (K >= 1024 && M * N < 2 ** 22 && !tile.flat && tile.bk !== 8)) plans.push({ kind: 'tiled', tile, splitK });
     }
     plans.push({ ...chosen }); // the default again, last: the spread between the two is the noise
   }
@@ -219,7 +137,23 @@ async function benchMatmul(ctx: GpuContext, name: string, M: number, N: number, 
     const got = await ctx.readF32(out);
     let diff = 0;
     for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
-    record(rows, name, variant, flops, t, ref, { maxAbsDiff: diff });
+    const weightGBs = M <= 8 ? ` weights ${((K * N * 4) / (t.gpuMs ?? t.wallMs) / 1e6).toFixed(0)} GB/s` : undefined;
+    record(rows, name, variant, flops, t, ref, { maxAbsDiff: diff, ...(weightGBs ? { note: weightGBs } : {}) });
+  }
+  if (PAD_MB > 0) {
+    // The same weights, each in its own buffer of at least PAD_MB MiB (does allocation size change cold reads?).
+    const padded = ins.map((x) => {
+      const buf = ctx.device.createBuffer({ size: Math.max(PAD_MB * 2 ** 20, K * N * 4), usage: TENSOR_USAGE, label: 'bench.padded' });
+      const t = new GpuTensor(buf, x.b.shape);
+      ctx.copy(x.b, t);
+      return { a, b: t };
+    });
+    const pargs = (i: number): MatmulArgs => ({ ...(padded[i % sets] as { a: GpuTensor; b: GpuTensor }), transB, out });
+    if (PER_SET) await perSet(ctx, `${name} padded`, sets, (s) => matmulWithPlan(ctx, pargs(s), chosen, dims));
+    const t = await time(ctx, (i) => matmulWithPlan(ctx, pargs(i), chosen, dims));
+    record(rows, name, `${planName(chosen)} padded ${PAD_MB}MiB`, flops, t, ref, {});
+    await ctx.sync();
+    for (const x of padded) x.b.buffer.destroy();
   }
   ctx.release(out, refOut, a, ...ins.map((x) => x.b));
 }
@@ -312,7 +246,7 @@ function record(
 function printRow(r: Row): void {
   console.log(
     `${r.name.padEnd(34)} ${r.variant.padEnd(26)} gpu ${f(r.gpuMs).padStart(8)} ms  wall ${f(r.wallMs).padStart(8)} ms  ${r.tflops < 0.01 ? r.tflops.toPrecision(2) : f(r.tflops, 2).padStart(6)} TFLOP/s` +
-      `  ref ${f(r.refGpuMs).padStart(8)} ms  x${f(r.speedup, 2)}  maxdiff ${r.maxAbsDiff === undefined ? '-' : r.maxAbsDiff.toExponential(1)}`,
+      `  ref ${f(r.refGpuMs).padStart(8)} ms  x${f(r.speedup, 2)}  maxdiff ${r.maxAbsDiff === undefined ? '-' : r.maxAbsDiff.toExponential(1)}${r.note ? ` ${r.note}` : ''}`,
   );
 }
 
@@ -327,6 +261,10 @@ async function runAll(ctx: GpuContext, label: string): Promise<Row[]> {
         ['gpt2 qkv 1024x768.768x2304', 1024, 2304, 768],
         ['gpt2 fc 1024x768.768x3072', 1024, 3072, 768],
         ['gpt2 proj 1024x3072.3072x768', 1024, 768, 3072],
+        // One decode step (the few-rows kernel): bound by reading the weights, so GB/s is the figure.
+        ['decode qkv 1x768.768x2304', 1, 2304, 768],
+        ['decode fc 1x768.768x3072', 1, 3072, 768],
+        ['decode proj 1x3072.3072x768', 1, 768, 3072],
       ]
     : [
         ['matmul 256^3', 256, 256, 256],
