@@ -355,9 +355,11 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--limit-books", type=int, default=0, help="smoke tests: use only this many books")
     ap.add_argument("--device", default="cuda", help="cpu only for tests of the script")
-    ap.add_argument("--repeat-frac", type=float, default=0.25, help="share of windows with a repeated span")
+    ap.add_argument("--repeat-frac", type=float, default=0.5, help="share of windows with a repeated span")
     ap.add_argument("--repeat-min", type=int, default=8)
     ap.add_argument("--repeat-max", type=int, default=64)
+    ap.add_argument("--repeat-source", choices=["text", "random"], default="random",
+                    help="what the repeated span holds: text of the window, or random token ids (only in-context copying predicts their second copy)")
     ap.add_argument("--bos-frac", type=float, default=1.0, help="share of windows whose first token is <|endoftext|>")
     ap.add_argument("--add-bos", action=argparse.BooleanOptionalAction, default=True, help="the tokenizer prepends <|endoftext|> (add_bos_token)")
     ap.add_argument("--skip-checks", action="store_true", help="cpu tests: stop after validation")
@@ -473,13 +475,20 @@ def main():
             # in a fraction of the windows, a span of the window is written again later in it: only
             # in-context copying predicts the second copy (no extra randomness is drawn when off)
             u = torch.rand(B, 4, device=dev, generator=gen)
-            L = (args.repeat_min + u[:, 0] * (args.repeat_max - args.repeat_min + 1)).long()
+            L = (args.repeat_min + u[:, 0] * (args.repeat_max - args.repeat_min + 1)).long().clamp(max=(T + 1) // 2)
             a = (u[:, 1] * (T + 2 - 2 * L)).long()
             b = a + L + (u[:, 2] * (T + 2 - a - 2 * L)).long()
             pos = ar[None, :]
             inside = (pos >= b[:, None]) & (pos < (b + L)[:, None]) & (u[:, 3] < args.repeat_frac)[:, None]
             idx = torch.where(inside, pos - b[:, None] + a[:, None], pos)
         w = data[off[:, None] + idx]
+        if args.repeat_frac > 0 and args.repeat_source == "random":
+            # the source span becomes random ids (its copy follows through idx): a model that has memorised
+            # its books cannot predict them, so the loss on the copy rewards copying from context alone
+            src = (pos >= a[:, None]) & (pos < (a + L)[:, None]) & (u[:, 3] < args.repeat_frac)[:, None]
+            rnd = torch.randint(1, args.vocab, (B, T + 1), device=dev, generator=gen)
+            w = torch.where(src, rnd, w)
+            w = torch.gather(w, 1, idx)
         if args.bos_frac > 0:
             first = torch.where(torch.rand(B, device=dev, generator=gen) < args.bos_frac, eot, w[:, 0])
             w = torch.cat([first[:, None], w[:, 1:]], 1)
