@@ -194,9 +194,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
 /**
  * Few rows (decode steps): each output is a dot product over K, split across threads and summed in
  * workgroup memory. transB: 8 outputs × 32 lanes along K (coalesced over B's rows);
- * otherwise `width` vec4 columns × 256/width K-slices (coalesced over B's columns), summed by a tree.
+ * otherwise 16 vec4 columns × 16 K-slices (coalesced over B's columns).
  */
-function buildSmallWgsl(rows: number, transB: boolean, vecK: boolean, vecN: boolean, bias: boolean, width = 16): string {
+function buildSmallWgsl(rows: number, transB: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
   const vec = transB ? vecK : vecN;
   const ty = vec ? 'vec4f' : 'f32';
   const acc = lines(rows, (r) => `var acc${r} = ${ty}(0.0);`);
@@ -235,19 +235,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
 }`;
   }
   const cols = vecN ? 4 : 1;
-  const slices = 256 / width;
   return /* wgsl */ `${head}
 var<workgroup> red: array<${ty}, 256>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let c = wg.x * ${width}u + lid % ${width}u;
-  let g = lid / ${width}u;
+  let c = wg.x * 16u + lid % 16u;
+  let g = lid / 16u;
   let nv = ${vecN ? 'p.N / 4u' : 'p.N'};
   let aBase = wg.z * p.aBatch;
   let bBase = wg.z * p.bBatch / ${cols}u;
   ${acc}
   if (c < nv) {
-    for (var k = g; k < p.K; k += ${slices}u) {
+    for (var k = g; k < p.K; k += 16u) {
       let bv = B[bBase + k * nv + c];
       ${lines(rows, (r) => `acc${r} = fma(${ty}(A[aBase + ${r}u * p.K + k]), bv, acc${r});`)}
     }
@@ -256,12 +255,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     rows,
     (r) => `red[lid] = acc${r};
   workgroupBarrier();
-  for (var s = ${slices / 2}u; s > 0u; s = s >> 1u) {
-    if (g < s) { red[lid] += red[lid + s * ${width}u]; }
-    workgroupBarrier();
-  }
   if (g == 0u && c < nv) {
-    let s = red[lid];
+    var s = ${ty}(0.0);
+    for (var l = 0u; l < 16u; l++) { s += red[lid + l * 16u]; }
     ${lines(cols, (e) => `C[wg.z * p.cBatch + ${r}u * p.N + c * ${cols}u + ${e}u] = s${vecN ? `[${e}]` : ''}${addBias(`c * ${cols}u + ${e}u`)};`)}
   }
   workgroupBarrier();`,

@@ -50,8 +50,6 @@ export const TILE_MID: MatmulTile = { bm: 64, bn: 128, bk: 16, tm: 8, tn: 8 };
 
 /** Rows up to which the few-rows (decode-step) kernel is used. */
 const SMALL_MAX_ROWS = 8;
-/** Workgroups the few-rows kernel aims for (about two per H100 SM). */
-const SMALL_TARGET_WORKGROUPS = 256;
 /** Workgroups wanted: enough loads in flight to hide device-memory latency (H100: 132 SMs); smaller problems pick smaller tiles or split K. */
 const TARGET_WORKGROUPS = 512;
 /** TILE_MID is taken from this many workgroups (about two per H100 SM): GPT-2's qkv (288) and fc (384) ran 10–14% faster on it than on 64×64 tiles. */
@@ -185,23 +183,12 @@ const u32Params = (...values: number[]): ArrayBuffer => packParams(values.map((v
 function runSmall(ctx: GpuContext, args: MatmulArgs, d: MatmulDims, out: GpuTensor): void {
   const vecK = d.K % 4 === 0;
   const vecN = d.N % 4 === 0;
-  const columns = vecN ? d.N / 4 : d.N;
-  const width = d.transB ? 16 : smallWidth(columns, d.batch);
-  const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias, width);
+  const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias);
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmulSmall', code),
     bindings: [args.a, args.b, out, ...(args.bias ? [args.bias] : [])],
     params: u32Params(d.M, d.N, d.K, 0, d.aBatch, d.bBatch, d.outBatch, 1),
-    workgroups: [d.transB ? ceilDiv(d.N, 8) : ceilDiv(columns, width), 1, d.batch],
+    workgroups: [d.transB ? ceilDiv(d.N, 8) : ceilDiv(d.N, 16 * (vecN ? 4 : 1)), 1, d.batch],
     label: 'matmulSmall',
   });
-}
-
-/**
- * Columns per workgroup of the few-rows kernel (B not transposed): the widest that still gives
- * SMALL_TARGET_WORKGROUPS, else 2. With 16 (the old fixed width) GPT-2's c_proj step ran on 12
- * workgroups of 132 SMs and read its weights at 96 GB/s on the H100.
- */
-export function smallWidth(columns: number, batch: number): number {
-  return [16, 8, 4].find((w) => ceilDiv(columns, w) * batch >= SMALL_TARGET_WORKGROUPS) ?? 2;
 }

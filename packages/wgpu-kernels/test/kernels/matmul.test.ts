@@ -6,7 +6,6 @@ import {
   matmulDims,
   matmulWithPlan,
   planMatmul,
-  smallWidth,
   TILE_LARGE,
   TILE_MID,
   TILE_SMALL,
@@ -133,12 +132,6 @@ describe('matmul', () => {
     { m: 7, n: 64, k: 64, plan: tiled(TILE_SMALL) },
     { m: 8, n: 130, k: 130, bias: true },
     { m: 8, n: 128, k: 128, transB: true },
-    // the few-rows kernel at each workgroup width (16/8/4/2 columns, see smallWidth)
-    { m: 1, n: 16384, k: 7 },
-    { m: 2, n: 8192, k: 33, bias: true },
-    { m: 3, n: 4100, k: 20, batch: 2, bBatched: true },
-    { m: 8, n: 1030, k: 65, bias: true },
-    { m: 1, n: 768, k: 3072 },
   ];
   for (const c of extra) it(name(c), () => check(gpu(), c));
 
@@ -154,14 +147,6 @@ describe('matmul', () => {
     expect(plan(4096, 1024, 1024)).toEqual({ kind: 'tiled', tile: TILE_TALL, splitK: 1 });
     expect(plan(20, 256, 256)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 1 });
     expect(plan(8, 256, 256)).toEqual({ kind: 'small' });
-  });
-
-  it('widens few-rows workgroups only while enough of them remain', () => {
-    expect(smallWidth(16384 / 4, 1)).toBe(16);
-    expect(smallWidth(8192 / 4, 1)).toBe(8);
-    expect(smallWidth(4100 / 4, 2)).toBe(8); // 2 batches × 129 workgroups
-    expect(smallWidth(1030, 1)).toBe(4);
-    expect(smallWidth(768 / 4, 1)).toBe(2); // GPT-2 c_proj: 96 workgroups of 2 columns
   });
 
   it('rejects mismatched shapes', () => {
