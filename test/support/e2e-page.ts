@@ -55,7 +55,10 @@ export async function hoverCell(page: Page, q: number, k: number): Promise<void>
 export async function readoutValue(page: Page): Promise<{ q: number; k: number; value: string }> {
   const out = page.getByRole('status', { name: 'Heatmap readout' }).or(page.locator('#heatmap-readout'));
   // Wait for the query part: the zoomed-out hint alone ("zoomed out: each cell …") also has a colon.
-  await out.filter({ hasText: /Query \d+ .*→ key \d+ .*: \S+/ }).first().waitFor();
+  await out
+    .filter({ hasText: /Query \d+ .*→ key \d+ .*: \S+/ })
+    .first()
+    .waitFor();
   const text = (await out.first().textContent()) ?? '';
   const m = /^Query (\d+) .*→ key (\d+) .*: (\S+?)(?: \(|$)/.exec(text.trim());
   if (!m) throw new Error(`unexpected readout: ${text}`);
