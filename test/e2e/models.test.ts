@@ -1,51 +1,39 @@
-/**
- * Model choice and robustness end to end: a hub download (from a mirror on the test server) with progress,
- * cancel, cache listing and removal; keyboard-only use; a browser without WebGPU (the CPU path); a 1,024-token prompt on
- * a 6-layer model while the page stays responsive.
- */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeDirSource } from '../../packages/models/src/node.js';
 import { loadTokenizer } from '../../packages/models/src/tokenizer/tokenizer.js';
-import { serveApp } from '../support/app-server.js';
-import { CHROMIUM_PATH, launchChromium } from '../support/chromium.js';
-import { type BuiltApp, buildApp, FIXTURE, makeLongModel, SCREENSHOTS } from '../support/e2e-app.js';
+import { CHROMIUM_PATH } from '../support/chromium.js';
+import { type BuiltApp, FIXTURE, makeLongModel } from '../support/e2e-app.js';
+import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
 import { hoverCell, readoutValue, runTokens, tabTo, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
 
 const HUB = '/hub';
 const REPO = 'test/tiny@main';
 
 describe('models, keyboard use and long prompts in Chromium', () => {
+  let harness: E2eHarness;
   let app: BuiltApp;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
+  let server: E2eHarness['server'];
   const problems: string[] = [];
-  const shot = (name: string) => join(SCREENSHOTS, name);
 
   beforeAll(async () => {
-    app = buildApp();
-    makeLongModel(join(app.dir, 'models', 'long-test'));
-    server = await serveApp(app.dir, {
-      mounts: {
-        [`${HUB}/test/tiny/resolve/main/`]: { dir: FIXTURE },
-        [`${HUB}/test/slow/resolve/main/`]: { dir: FIXTURE, rate: 150_000 },
+    harness = await startHarness({
+      prepare: (built) => makeLongModel(join(built.dir, 'models', 'long-test')),
+      serve: {
+        mounts: {
+          [`${HUB}/test/tiny/resolve/main/`]: { dir: FIXTURE },
+          [`${HUB}/test/slow/resolve/main/`]: { dir: FIXTURE, rate: 150_000 },
+        },
       },
     });
-    browser = await launchChromium();
+    ({ app, server } = harness);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (app) rmSync(app.dir, { recursive: true, force: true });
-  });
+  afterAll(() => harness?.close());
 
   async function open(query: string) {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
-    const page = await context.newPage();
-    watchErrors(page, problems);
+    const { context, page } = await harness.newPage(problems, 1100);
     await page.goto(`${server.url}/${query}`);
     return { context, page };
   }

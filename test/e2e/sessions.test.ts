@@ -4,14 +4,13 @@
  * Screenshots go to test-results/e2e/ (session-share.png, session-list.png, session-error.png).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveApp } from '../support/app-server.js';
-import { launchChromium } from '../support/chromium.js';
-import { type BuiltApp, buildApp, SCREENSHOTS } from '../support/e2e-app.js';
+import type { BuiltApp } from '../support/e2e-app.js';
+import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
 import { downloadOf, hoverCell, readoutValue, runTokens, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
 
 const PROMPT = 'The dog sat on the log. The dog sat on the';
@@ -51,14 +50,14 @@ async function selectedHead(page: Page): Promise<string | null> {
 }
 
 describe('sessions in Chromium: links, autosave, hostile input', () => {
+  let harness: E2eHarness;
   let app: BuiltApp;
-  let server: Awaited<ReturnType<typeof serveApp>>;
+  let server: E2eHarness['server'];
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
   const dialogs: string[] = [];
-  const shot = (name: string) => join(SCREENSHOTS, name);
   const session = (over: Record<string, unknown> = {}) => ({
     version: 2,
     name: 'Shared session',
@@ -74,25 +73,16 @@ describe('sessions in Chromium: links, autosave, hostile input', () => {
   });
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    app = buildApp();
-    server = await serveApp(app.dir);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 1200 }, acceptDownloads: true });
-    page = await context.newPage();
-    watchErrors(page, problems);
+    harness = await startHarness();
+    ({ app, server, browser } = harness);
+    ({ context, page } = await harness.newPage(problems));
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
-    if (app) rmSync(app.dir, { recursive: true, force: true });
-  });
+  afterAll(() => harness?.close());
 
   it('a shared link opens the same prompt, head and heatmap value in a fresh browser context', async () => {
     await page.goto(`${server.url}/${app.query}`);

@@ -3,45 +3,33 @@
  * (or the fixture standing in for it), a prompt, the views, their numbers against the engine run in Node,
  * keyboard navigation, prompt sets and every export. Screenshots go to test-results/e2e/.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveApp } from '../support/app-server.js';
-import { launchChromium } from '../support/chromium.js';
-import { type BuiltApp, buildApp, SCREENSHOTS } from '../support/e2e-app.js';
-import { downloadOf, hoverCell, parseMatrixCsv, readoutValue, readSafetensorsBytes, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
+import { type BuiltApp, SCREENSHOTS } from '../support/e2e-app.js';
+import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
+import { downloadOf, hoverCell, parseMatrixCsv, readoutValue, readSafetensorsBytes, waitReady, waitRun } from '../support/e2e-page.js';
 import { type ReferenceRun, referenceRun, tokenCount } from '../support/engine-reference.js';
 
 const PROMPT = 'The cat sat on the mat. The cat sat on the';
 
 describe('the workbench in Chromium (WebGPU on SwiftShader)', () => {
+  let harness: E2eHarness;
   let app: BuiltApp;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  let context: BrowserContext;
+  let server: E2eHarness['server'];
   let page: Page;
   let reference: ReferenceRun;
   const problems: string[] = [];
-  const shot = (name: string) => join(SCREENSHOTS, name);
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    app = buildApp();
-    server = await serveApp(app.dir);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 1200 }, acceptDownloads: true });
-    page = await context.newPage();
-    watchErrors(page, problems);
+    harness = await startHarness();
+    ({ app, server } = harness);
+    ({ page } = await harness.newPage(problems));
     reference = await referenceRun(app.modelDir, PROMPT);
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
-    if (app) rmSync(app.dir, { recursive: true, force: true });
-  });
+  afterAll(() => harness?.close());
 
   it('opens with the bundled model ready and draws the first heatmap', async () => {
     const t0 = Date.now();
