@@ -1,3 +1,19 @@
+/** Which attention maps to keep. Capture is per layer (all heads of a captured layer). Default: every layer. */
+export interface CaptureSpec {
+  layers?: 'all' | 'none' | readonly number[];
+  /** Also keep the maps before the post-softmax rewrite (before/after views of ACT). */
+  pre?: boolean;
+}
+
+/** The layers a spec captures (GPU and CPU forward passes alike); a layer the model lacks is a RangeError. */
+export function resolveCapture(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
+  const layers = spec?.layers ?? 'all';
+  if (layers === 'none') return new Set();
+  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`capture layer ${l}: the model has layers 0..${nLayers - 1}`);
+  return new Set(layers);
+}
+
 /** One captured layer: [H, T, Tk] probabilities after the rewrite, and before it when asked for. */
 export interface CapturedLayerOf<T> {
   probs: T;

@@ -5,9 +5,9 @@
  */
 import { activationRef, addRef, attentionRef, embeddingRef, gatedProductRef, layerNormRef, rmsNormRef, rotaryRef, rotaryTables } from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
+import { type CaptureSpec, resolveCapture } from './captured-maps.js';
 import { CpuAttentionStore, type CpuCapturedLayer } from './cpu-attention-store.js';
 import { type CpuModelWeights, type CpuNorm, linearCpu } from './cpu-weights.js';
-import type { CaptureSpec } from './forward.js';
 import { compileInterventions, type Intervention } from './interventions.js';
 import { type EngineConfig, gateActivation } from './weights.js';
 
@@ -114,12 +114,4 @@ export class CpuTransformer {
     const hidden = c.gatedMlp ? gatedProductRef(linearCpu(h, rows, lw.mlpGate!), up, gateActivation(c.act)) : activationRef(up, c.act);
     return linearCpu(hidden, rows, lw.mlpOut);
   }
-}
-
-function resolveCapture(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
-  const layers = spec?.layers ?? 'all';
-  if (layers === 'none') return new Set();
-  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
-  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`capture layer ${l}: the model has layers 0..${nLayers - 1}`);
-  return new Set(layers);
 }

@@ -14,15 +14,11 @@ import {
 } from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
 import { AttentionStore, type CapturedLayer } from './attention-store.js';
+import { type CaptureSpec, resolveCapture } from './captured-maps.js';
 import { compileInterventions, type Intervention } from './interventions.js';
 import { type EngineConfig, gateActivation, type Linear, type ModelWeights, type Norm } from './weights.js';
 
-/** Which attention maps to keep. Capture is per layer (all heads of a captured layer). Default: every layer. */
-export interface CaptureSpec {
-  layers?: 'all' | 'none' | readonly number[];
-  /** Also keep the maps before the post-softmax rewrite (before/after views of ACT). */
-  pre?: boolean;
-}
+export type { CaptureSpec } from './captured-maps.js';
 
 export interface ForwardOptions {
   capture?: CaptureSpec;
@@ -225,12 +221,4 @@ export class Transformer {
 
 function linear(ctx: GpuContext, x: GpuTensor, lin: Linear): GpuTensor {
   return matmul(ctx, { a: x, b: lin.w, transB: lin.transB, ...(lin.b ? { bias: lin.b } : {}) });
-}
-
-function resolveCapture(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
-  const layers = spec?.layers ?? 'all';
-  if (layers === 'none') return new Set();
-  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
-  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`capture layer ${l}: the model has layers 0..${nLayers - 1}`);
-  return new Set(layers);
 }
