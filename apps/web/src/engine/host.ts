@@ -121,37 +121,26 @@ export class EngineHost {
     return summarise(report, b.kind === 'cpu' ? 'cpu' : maxBufferOf(b.ctx));
   }
 
+  /**
+   * Loads on the GPU, or on the CPU reference path where there is no WebGPU. The headers are inspected first
+   * (on the GPU against the device's buffer limit); the CPU loader checks its size limit from the headers too,
+   * so neither reads a weight of a model it cannot hold.
+   */
   async load(ref: ModelRef, signal: AbortSignal, onProgress: (p: LoadProgressInfo) => void): Promise<LoadedSummary> {
     const b = await this.backend();
-    if (b.kind === 'cpu') return this.loadCpu(ref, signal, onProgress);
-    const ctx = b.ctx;
     const source = this.source(ref);
-    const maxBuffer = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-    const report = await inspectModel(source, { signal, maxBufferBytes: maxBuffer }).catch((e: unknown) => explainMissing(ref, e));
-    const model = await loadModel(ctx, source, {
+    const limit = b.kind === 'cpu' ? 'cpu' : maxBufferOf(b.ctx);
+    const report = await inspectModel(source, { signal, ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }) }).catch((e: unknown) => explainMissing(ref, e));
+    const options = {
       signal,
-      onProgress: (p) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
-    });
+      onProgress: (p: LoadProgressInfo) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
+    };
+    const model = b.kind === 'cpu' ? await loadModelCpu(source, options) : await loadModel(b.ctx, source, options);
     this.dropRun();
     this.model?.dispose();
     this.model = model;
     const c = model.config;
-    return { ...summarise(report, maxBuffer), addBos: c.addBos, bosTokenId: c.bosTokenId };
-  }
-
-  /** The CPU path: the size limit is checked from the headers before any weight is read. */
-  private async loadCpu(ref: ModelRef, signal: AbortSignal, onProgress: (p: LoadProgressInfo) => void): Promise<LoadedSummary> {
-    const source = this.source(ref);
-    const report = await inspectModel(source, { signal }).catch((e: unknown) => explainMissing(ref, e));
-    const model = await loadModelCpu(source, {
-      signal,
-      onProgress: (p) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
-    });
-    this.dropRun();
-    this.model?.dispose();
-    this.model = model;
-    const c = model.config;
-    return { ...summarise(report, 'cpu'), addBos: c.addBos, bosTokenId: c.bosTokenId };
+    return { ...summarise(report, limit), addBos: c.addBos, bosTokenId: c.bosTokenId };
   }
 
   private requireModel(): LoadedModel | CpuLoadedModel {
