@@ -10,7 +10,7 @@ import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedModel, loadModel } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
-import { type FixtureReference, maxAbsDiff, readFixtureReference } from '../helpers/reference.js';
+import { type FixtureReference, maxAbsDiff, maxAttentionDiff, readFixtureReference } from '../helpers/reference.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
 const SHARED_BABYLLAMA = resolve(__dirname, '../../../../../shared/models/babyllama-tok105');
@@ -51,12 +51,7 @@ for (const { name, weights } of CASES) {
       expect(logits.shape).toEqual(want.shape);
       const logitErr = maxAbsDiff(await ctx.readF32(logits), want.data);
       expect(logitErr, `logits max abs error ${logitErr}`).toBeLessThanOrEqual(1e-4);
-      let attnErr = 0;
-      for (let l = 0; l < model.config.nLayers; l++) {
-        const w = ref.tensors.get(`attn.${l}`)!;
-        expect(w.shape).toEqual([model.config.nHeads, ids.length, ids.length]);
-        attnErr = Math.max(attnErr, maxAbsDiff(await attention.layer(l), w.data));
-      }
+      const attnErr = await maxAttentionDiff(attention, ref, model.config, ids.length);
       expect(attnErr, `attention max abs error ${attnErr}`).toBeLessThanOrEqual(1e-5);
       ctx.release(logits);
       attention.release();

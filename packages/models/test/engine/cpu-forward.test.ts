@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CPU_MAX_PARAMETERS, type CpuLoadedModel, CpuModelTooLargeError, type FileSource, loadModelCpu, zeroTuning } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
-import { type FixtureReference, maxAbsDiff, readFixtureReference } from '../helpers/reference.js';
+import { type FixtureReference, maxAbsDiff, maxAttentionDiff, readFixtureReference } from '../helpers/reference.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
 
@@ -100,12 +100,7 @@ for (const name of ['gpt2', 'gpt_neox', 'llama_gqa', 'qwen2']) {
       const logitErr = maxAbsDiff(logits, want.data);
       expect(logitErr, `logits max abs error ${logitErr}`).toBeLessThanOrEqual(1e-4);
       expect(attention.capturedLayers).toEqual(Array.from({ length: model.config.nLayers }, (_, l) => l));
-      let attnErr = 0;
-      for (let l = 0; l < model.config.nLayers; l++) {
-        const w = ref.tensors.get(`attn.${l}`)!;
-        expect(w.shape).toEqual([model.config.nHeads, ids.length, ids.length]);
-        attnErr = Math.max(attnErr, maxAbsDiff(await attention.layer(l), w.data));
-      }
+      const attnErr = await maxAttentionDiff(attention, ref, model.config, ids.length);
       expect(attnErr, `attention max abs error ${attnErr}`).toBeLessThanOrEqual(1e-5);
       // 'last' gives the last row of the full logits.
       const V = model.config.vocabSize;

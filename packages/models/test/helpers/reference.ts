@@ -36,3 +36,22 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return m;
 }
+
+/**
+ * Max |a − b| over every layer's captured maps against the reference's `attn.{l}`, after checking each
+ * reference map is [heads, T, T] (GPU and CPU conformance tests alike).
+ */
+export async function maxAttentionDiff(
+  attention: { layer(layer: number): Promise<Float32Array> },
+  ref: FixtureReference,
+  config: { nLayers: number; nHeads: number },
+  T: number,
+): Promise<number> {
+  let err = 0;
+  for (let l = 0; l < config.nLayers; l++) {
+    const w = ref.tensors.get(`attn.${l}`)!;
+    expect(w.shape).toEqual([config.nHeads, T, T]);
+    err = Math.max(err, maxAbsDiff(await attention.layer(l), w.data));
+  }
+  return err;
+}
