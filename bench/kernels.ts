@@ -19,6 +19,7 @@ import {
   TILE_WIDE,
   tileFits,
 } from '../packages/wgpu-kernels/src/kernels/matmul.js';
+import { threadsOf } from '../packages/wgpu-kernels/src/kernels/matmul-wgsl.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
 import { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
 import { GpuTensor } from '../packages/wgpu-kernels/src/runtime/tensor.js';
@@ -72,11 +73,10 @@ function randn(n: number, seed: number, scale: number): Float32Array {
   return out;
 }
 
-const threads = (t: MatmulTile): number => (t.bm / t.tm) * (t.bn / t.tn);
 const planName = (p: MatmulPlan): string =>
   p.kind === 'small'
     ? 'small'
-    : `${p.tile.bm}x${p.tile.bn}x${p.tile.bk} ${p.tile.tm}x${p.tile.tn}${threads(p.tile) !== 256 ? ` ${threads(p.tile)}thr` : ''}${p.tile.flat ? ' flat' : ''}${p.splitK > 1 ? ` splitK${p.splitK}` : ''}`;
+    : `${p.tile.bm}x${p.tile.bn}x${p.tile.bk} ${p.tile.tm}x${p.tile.tn}${threadsOf(p.tile) !== 256 ? ` ${threadsOf(p.tile)}thr` : ''}${p.tile.flat ? ' flat' : ''}${p.splitK > 1 ? ` splitK${p.splitK}` : ''}`;
 
 async function benchMatmul(ctx: GpuContext, name: string, M: number, N: number, K: number, transB: boolean, rows: Row[]): Promise<void> {
   const flops = 2 * M * N * K;

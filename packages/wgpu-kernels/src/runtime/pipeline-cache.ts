@@ -5,7 +5,6 @@
 export class PipelineCache {
   /** Keyed by the source itself: no per-dispatch key building (memoised generators return the same string). */
   private readonly modules = new Map<string, { module: GPUShaderModule; pipelines: Map<string, GPUComputePipeline> }>();
-  private count = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -35,11 +34,13 @@ export class PipelineCache {
       if (err) this.onCompileError(kernel, err.message);
     });
     entry.pipelines.set(entryPoint, pipeline);
-    this.count++;
     return pipeline;
   }
 
+  /** Pipelines built so far. */
   get size(): number {
-    return this.count;
+    let n = 0;
+    for (const e of this.modules.values()) n += e.pipelines.size;
+    return n;
   }
 }
