@@ -16,6 +16,8 @@ export * from './kernels/matmul.js';
 export * from './kernels/matmul.ref.js';
 export * from './kernels/rotary.js';
 export * from './kernels/rotary.ref.js';
+export * from './kernels/softcap.js';
+export * from './kernels/softcap.ref.js';
 export * from './kernels/softmax.js';
 export * from './kernels/softmax.ref.js';
 export * from './kernels/top-k.js';

@@ -1,5 +1,5 @@
 /** WGSL generators of the attention passes: scores (+ bias), softmax (+ ACT rewrite), P·V (+ split sum, head scale). */
-import { memoWgsl, ROW_THREADS } from '../wgsl/common.js';
+import { memoWgsl, ROW_THREADS, WGSL_SOFTCAP } from '../wgsl/common.js';
 
 /** Keys per score tile (16 threads × 4). */
 export const BK = 64;
@@ -11,8 +11,20 @@ export const BJ = 16;
 export const MASKED_WGSL = '-3.0e38';
 export const MASK_TEST_WGSL = '-1.0e30';
 
-/** One params struct for all passes (kc: keys per P·V split; dtiles: head-dim tiles; rows: Hq·T). */
-export const PARAMS_WGSL = 'struct Params { t: u32, tk: u32, qoff: u32, hq: u32, hkv: u32, d: u32, kc: u32, dtiles: u32, rows: u32, scale: f32 }';
+/**
+ * One params struct for all passes (kc: keys per P·V split; dtiles: head-dim tiles; rows: Hq·T; window:
+ * sliding-window length, 0 = none; softcap: attention-logit cap, 0 = none).
+ */
+export const PARAMS_WGSL =
+  'struct Params { t: u32, tk: u32, qoff: u32, hq: u32, hkv: u32, d: u32, kc: u32, dtiles: u32, rows: u32, scale: f32, window: u32, softcap: f32 }';
+
+/** Options of the score pass beyond the bias: each adds code only when on, so the plain pipeline stays as it was. */
+export interface ScoreOptions {
+  /** Keys at or beyond `window` positions behind the query are masked (sliding-window layers). */
+  window: boolean;
+  /** Scores become softcap·tanh(score/softcap) before the bias (Gemma 2). */
+  softcap: boolean;
+}
 
 /** Repeats `f(m, n)` over an m×n register block (the tile loops are unrolled so accumulators stay in registers). */
 function unroll(ms: number, ns: number, f: (m: number, n: number) => string): string {
@@ -30,8 +42,11 @@ function repeat(count: number, f: (i: number) => string): string {
  * tm×4 scores. Q and K slices of 16 dims are staged in workgroup memory so each K row is read from
  * global memory once per tile rather than once per query row. Tiles wholly above the diagonal exit.
  */
-function buildScoresWgsl(tm: number, hasBias: boolean): string {
+function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { window: false, softcap: false }): string {
   const bq = 16 * tm;
+  const scaled = opts.softcap ? 'softcap(x * p.scale, p.softcap)' : 'x * p.scale';
+  // Query row i sits at absolute position qoff + i; the window keeps keys with position − j < window.
+  const windowTest = opts.window ? `if (p.qoff + i >= j + p.window) { return ${MASKED_WGSL}; }\n  ` : '';
   return /* wgsl */ `
 ${PARAMS_WGSL}
 @group(0) @binding(0) var<storage, read> q: array<f32>;
@@ -42,15 +57,16 @@ ${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
 
 var<workgroup> qs: array<f32, ${bq * (BD + 1)}>;
 var<workgroup> ks: array<f32, ${BK * (BD + 1)}>;
+${opts.softcap ? WGSL_SOFTCAP : ''}
 
-fn finish(x: f32, h: u32, j: u32) -> f32 {
-  ${
+fn finish(x: f32, h: u32, i: u32, j: u32) -> f32 {
+  ${windowTest}${
     hasBias
       ? `let b = bias[h * p.tk + j];
   // The bit test catches −∞ where a compiler assumes no infinities.
   if (b <= ${MASK_TEST_WGSL} || bitcast<u32>(b) == 0xff800000u) { return ${MASKED_WGSL}; }
-  return x * p.scale + b;`
-      : 'return x * p.scale;'
+  return ${scaled} + b;`
+      : `return ${scaled};`
   }
 }
 
@@ -95,7 +111,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
     (m, n) => `{
     let i = row0 + l.y + ${16 * m}u;
     let j = key0 + l.x + ${16 * n}u;
-    if (i < p.t && j < p.tk && j <= p.qoff + i) { s[(h * p.t + i) * p.tk + j] = finish(acc${m}${n}, h, j); }
+    if (i < p.t && j < p.tk && j <= p.qoff + i) { s[(h * p.t + i) * p.tk + j] = finish(acc${m}${n}, h, i, j); }
   }`,
   )}
 }`;

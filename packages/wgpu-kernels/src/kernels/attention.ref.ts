@@ -16,6 +16,10 @@ export interface AttentionRefArgs {
   queryOffset?: number;
   /** default 1/sqrt(headDim) */
   scale?: number;
+  /** Sliding window: key j is visible to the query at absolute position i only if i − j < window. */
+  window?: number;
+  /** Soft-capping: the scaled score s becomes softcap·tanh(s/softcap) before the bias. */
+  softcap?: number;
   /** [Hq, kvLength] */
   logitBias?: Float32Array;
   /** [Hq, kvLength] */
@@ -51,12 +55,14 @@ export function attentionRef(a: AttentionRefArgs): AttentionRefResult {
       const visible = Math.min(tk, qo + i + 1); // keys 0 … qo+i
       const score = new Float64Array(visible);
       const live: boolean[] = [];
+      const firstInWindow = a.window === undefined ? 0 : qo + i - a.window + 1;
       for (let j = 0; j < visible; j++) {
         const b = a.logitBias ? a.logitBias[h * tk + j]! : 0;
-        live.push(!(b <= MASKED_BIAS));
+        live.push(!(b <= MASKED_BIAS) && j >= firstInWindow);
         let dot = 0;
         for (let x = 0; x < d; x++) dot += a.q[i * hq * d + h * d + x]! * a.k[j * hkv * d + g * d + x]!;
-        score[j] = dot * scale + b;
+        const s = dot * scale;
+        score[j] = (a.softcap === undefined ? s : a.softcap * Math.tanh(s / a.softcap)) + b;
       }
 
       // Softmax over the live keys; a row with none stays all zero.

@@ -20,6 +20,13 @@ export interface AttentionArgs {
   queryOffset?: number;
   /** Default 1/sqrt(headDim). */
   scale?: number;
+  /**
+   * Sliding window (Gemma's local layers): key j is visible to the query at absolute position i only if
+   * i − j < window, so each query sees at most `window` keys, itself included. Masked keys get probability 0.
+   */
+  window?: number;
+  /** Attention-logit soft-capping (Gemma 2): the scaled score s becomes softcap·tanh(s/softcap), before the bias and softmax. */
+  softcap?: number;
   /** [Hq, kvLength] added to the scaled score before softmax; ≤ −1e30 (or −∞) masks the key. */
   logitBias?: GpuTensor;
   /** [Hq, kvLength] post-softmax rewrite (ACT): keys with s ≠ 1 get s·A, the removed mass goes pro rata to the visible keys with s = 1. */
@@ -94,6 +101,8 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   check(!args.capture || args.capture.size === maps, `capture has ${args.capture?.size} values, expected [${hq}, ${t}, ${tk}]`);
   check(!args.capturePre || args.capturePre.size === maps, `capturePre has ${args.capturePre?.size} values, expected [${hq}, ${t}, ${tk}]`);
   check(!args.out || args.out.size === t * hq * d, `out has ${args.out?.size} values, expected [${t}, ${hq * d}]`);
+  check(args.window === undefined || (Number.isInteger(args.window) && args.window >= 1), `window ${args.window} must be a positive integer`);
+  check(args.softcap === undefined || (Number.isFinite(args.softcap) && args.softcap > 0), `softcap ${args.softcap} must be a positive number`);
 
   const out = args.out ?? ctx.createTensor([t, hq * d], 'f32', 'attention');
   if (t === 0) return out;
@@ -109,11 +118,12 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   const kc = ceilDiv(ceilDiv(tk, Math.max(1, want)), BJ) * BJ;
   const splits = ceilDiv(tk, kc);
   const fields = [t, tk, qoff, hq, hkv, d, kc, dtiles, rows].map((x) => ['u32', x] as const);
-  const params = packParams([...fields, ['f32', args.scale ?? 1 / Math.sqrt(d)]]);
+  const params = packParams([...fields, ['f32', args.scale ?? 1 / Math.sqrt(d)], ['u32', args.window ?? 0], ['f32', args.softcap ?? 0]]);
+  const scoreOpts = { window: args.window !== undefined, softcap: args.softcap !== undefined };
 
   const bias = args.logitBias;
   ctx.dispatch({
-    pipeline: ctx.pipelines.get('attention.scores', scoresWgsl(tm, !!bias)),
+    pipeline: ctx.pipelines.get('attention.scores', scoresWgsl(tm, !!bias, scoreOpts)),
     bindings: [q, k, scores, ...(bias ? [bias] : [])],
     params,
     workgroups: [ceilDiv(tk, BK), ceilDiv(t, 16 * tm), hq],

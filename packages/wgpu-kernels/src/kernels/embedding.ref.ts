@@ -4,6 +4,7 @@ export function embeddingRef(
   table: Float32Array,
   dim: number,
   positions?: { table: Float32Array; offset: number },
+  scale = 1,
 ): Float32Array {
   const vocab = table.length / dim;
   const y = new Float32Array(ids.length * dim);
@@ -11,7 +12,7 @@ export function embeddingRef(
     const id = ids[t]!;
     const ok = id >= 0 && id < vocab;
     for (let d = 0; d < dim; d++) {
-      let v = ok ? table[id * dim + d]! : 0;
+      let v = ok ? Math.fround(table[id * dim + d]! * scale) : 0;
       if (positions) v += positions.table[(positions.offset + t) * dim + d]!;
       y[t * dim + d] = v;
     }

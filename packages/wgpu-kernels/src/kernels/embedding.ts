@@ -11,10 +11,12 @@ export interface EmbeddingArgs {
   table: GpuTensor;
   /** Learned absolute positions (GPT-2): row t adds positions.table[offset + t]. */
   positions?: { table: GpuTensor; offset: number };
+  /** Multiplies the token rows (Gemma scales embeddings by √d_model); default 1. */
+  scale?: number;
   out?: GpuTensor;
 }
 
-/** out[t] = table[ids[t]] (+ positions.table[offset + t]): [T, D]. */
+/** out[t] = scale · table[ids[t]] (+ positions.table[offset + t]): [T, D]. */
 export function embedding(ctx: GpuContext, args: EmbeddingArgs): GpuTensor {
   const { ids, table, positions } = args;
   const name = 'embedding';
@@ -44,7 +46,7 @@ export function embedding(ctx: GpuContext, args: EmbeddingArgs): GpuTensor {
   const n = T * D;
   const hasPos = !!positions;
   const code = /* wgsl */ `
-struct Params { n: u32, dim: u32, vocab: u32, pos0: u32 }
+struct Params { n: u32, dim: u32, vocab: u32, pos0: u32, scale: f32 }
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> ids: array<${ids.dtype}>;
 @group(0) @binding(2) var<storage, read> table: array<f32>;
@@ -57,7 +59,7 @@ ${ELEMENTWISE_ENTRY}
   // An i32 id below 0 becomes a huge u32 and is caught by the same bound check.
   let id = u32(ids[t]);
   var v = 0.0;
-  if (id < p.vocab) { v = table[id * p.dim + d]; }
+  if (id < p.vocab) { v = table[id * p.dim + d] * p.scale; }
   ${hasPos ? 'v += pos[(p.pos0 + t) * p.dim + d];' : ''}
   y[i] = v;
 }`;
@@ -70,6 +72,7 @@ ${ELEMENTWISE_ENTRY}
       ['u32', D],
       ['u32', V],
       ['u32', positions?.offset ?? 0],
+      ['f32', args.scale ?? 1],
     ]),
     workgroups: elementwiseGrid(n),
     label,

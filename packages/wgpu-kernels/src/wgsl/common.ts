@@ -45,6 +45,16 @@ fn ${name}(v: f32, lid: u32) -> f32 {
 }`;
 }
 
+/**
+ * Soft-capping (Gemma 2): cap·tanh(x/cap), tanh via exp and clamped like gelu_tanh (tanh(±15) is ±1 in f32),
+ * so huge scores saturate at ±cap instead of overflowing.
+ */
+export const WGSL_SOFTCAP = /* wgsl */ `
+fn softcap(x: f32, cap: f32) -> f32 {
+  let u = clamp(x / cap, -15.0, 15.0);
+  return cap * (1.0 - 2.0 / (exp(2.0 * u) + 1.0));
+}`;
+
 /** Tanh-approximated GELU (GPT-2 "gelu_new"); tanh via exp, clamped so large |x| cannot overflow. */
 export const WGSL_GELU_TANH = /* wgsl */ `
 fn gelu_tanh(x: f32) -> f32 {

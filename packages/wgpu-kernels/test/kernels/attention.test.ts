@@ -18,6 +18,8 @@ interface Case {
   tmax?: number;
   queryOffset?: number;
   scale?: number;
+  window?: number;
+  softcap?: number;
   logitBias?: Float32Array;
   colScale?: Float32Array;
   headScale?: Float32Array;
@@ -50,6 +52,8 @@ function refArgs(c: Case, x: Inputs): AttentionRefArgs {
     kvLength: c.tk ?? c.t,
     queryOffset: c.queryOffset,
     scale: c.scale,
+    window: c.window,
+    softcap: c.softcap,
     logitBias: c.logitBias,
     colScale: c.colScale,
     headScale: c.headScale,
@@ -70,6 +74,8 @@ async function runGpu(ctx: GpuContext, c: Case, x: Inputs): Promise<{ out: Float
     kvLength: tk,
     queryOffset: c.queryOffset,
     scale: c.scale,
+    window: c.window,
+    softcap: c.softcap,
     logitBias: c.logitBias && ctx.upload(c.logitBias, [c.hq, tk]),
     colScale: c.colScale && ctx.upload(c.colScale, [c.hq, tk]),
     headScale: c.headScale && ctx.upload(c.headScale),
@@ -296,6 +302,53 @@ describe('attention', () => {
       }
     }
     expectClose(g.capture!, plain.gpu.capture!, 0);
+  });
+
+  describe('sliding window and soft-capping (Gemma layers)', () => {
+    for (const [t, w] of [
+      [9, 4],
+      [40, 7],
+      [5, 1],
+    ] as const) {
+      it(`T=${t} window=${w}: keys ${w} or more positions back get exactly 0`, async () => {
+        const { gpu: g } = await check(gpu(), { t, hq: 4, hkv: 2, d: 16, window: w, seed: t + w });
+        const maps = g.capture!;
+        for (let h = 0; h < 4; h++) {
+          for (let i = 0; i < t; i++) {
+            for (let j = 0; j <= i; j++) {
+              const p = maps[(h * t + i) * t + j]!;
+              if (i - j >= w) expect(p, `h${h} row ${i} key ${j}`).toBe(0);
+              else expect(p).toBeGreaterThan(0);
+            }
+          }
+        }
+        expectRowsSumTo1(maps, 4 * t, t);
+      });
+    }
+
+    it('window with a KV cache (queryOffset > 0, long cache, split P·V) equals the reference', async () => {
+      await check(gpu(), { t: 3, tk: 150, hq: 4, hkv: 1, d: 32, queryOffset: 147, window: 20 });
+      await check(gpu(), { t: 1, tk: 90, tmax: 100, hq: 2, hkv: 2, d: 16, window: 33 });
+    });
+
+    it('soft-capping bends large scores: cap 2 with scores up to ~±10', async () => {
+      const { x, gpu: g } = await check(gpu(), { t: 21, hq: 2, hkv: 1, d: 64, scale: 1, softcap: 2, seed: 5 });
+      // Without the cap the maps differ a lot: the cap is really applied.
+      const plain = attentionRef({ ...x, numHeads: 2, numKvHeads: 1, headDim: 64, kvLength: 21, scale: 1 });
+      let diff = 0;
+      for (let i = 0; i < plain.probs.length; i++) diff = Math.max(diff, Math.abs(plain.probs[i]! - g.capture![i]!));
+      expect(diff).toBeGreaterThan(0.3);
+    });
+
+    it('window, soft-cap and a ZeroTuning bias on key 0 together: key 0 stays masked outside the window', async () => {
+      const [t, hq, w] = [30, 2, 6];
+      const logitBias = new Float32Array(hq * t);
+      logitBias[0] = Math.log(3);
+      logitBias[t] = Math.log(3);
+      const { gpu: g } = await check(gpu(), { t, hq, hkv: 1, d: 16, window: w, softcap: 5, logitBias, colScale: undefined, seed: 9 });
+      for (let i = w; i < t; i++) expect(g.capture![i * t]).toBe(0);
+      expect(g.capture![(w - 1) * t]).toBeGreaterThan(0);
+    });
   });
 
   it('all hooks together', async () => {

@@ -34,6 +34,19 @@ describe('embedding', () => {
     }
   }
 
+  it('scale multiplies the token rows (Gemma √d_model), not the position rows', async () => {
+    const ctx = gpu();
+    const [V, D, P] = [40, 24, 16];
+    const table = randn(V * D, 31);
+    const pos = randn(P * D, 32);
+    const ids = randomIds(9, V, 33);
+    const scale = Math.fround(Math.sqrt(D));
+    const y = embedding(ctx, { ids: ctx.upload(ids), table: ctx.upload(table, [V, D]), scale });
+    expectClose(await ctx.readF32(y), embeddingRef(ids, table, D, undefined, scale), 0);
+    const z = embedding(ctx, { ids: ctx.upload(ids), table: ctx.upload(table, [V, D]), positions: { table: ctx.upload(pos, [P, D]), offset: 1 }, scale });
+    expectClose(await ctx.readF32(z), embeddingRef(ids, table, D, { table: pos, offset: 1 }, scale), 1e-6);
+  });
+
   it('out-of-range ids (u32 and negative i32) give zero rows plus the position row', async () => {
     const ctx = gpu();
     const [V, D, P] = [10, 33, 8];
