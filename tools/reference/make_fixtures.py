@@ -52,6 +52,23 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
+# The families of issue #16 (transformers 5.x). Imported one by one so that a missing class only skips its
+# own fixtures.
+FAMILY_CLASSES = {}
+for _n in (
+    "Gemma2Config", "Gemma2ForCausalLM", "Gemma3TextConfig", "Gemma3ForCausalLM", "Gemma3Config",
+    "Gemma3ForConditionalGeneration", "SiglipVisionConfig", "Qwen3Config", "Qwen3ForCausalLM", "Olmo2Config",
+    "Olmo2ForCausalLM", "SmolLM3Config", "SmolLM3ForCausalLM",
+):
+    FAMILY_CLASSES[_n] = getattr(transformers, _n, None)
+
+
+def family_cls(name):
+    c = FAMILY_CLASSES.get(name)
+    if c is None:
+        raise RuntimeError(f"transformers {transformers.__version__} has no {name}")
+    return c
+
 T0 = time.time()
 N_NEW = 20  # greedy continuation length
 INIT = 0.15  # initializer_range for every synthetic model
@@ -297,6 +314,147 @@ def cfg_qwen2(V, sp):
     )
 
 
+# ---- issue #16 families: tiny (hidden 32) so that the six fixtures stay well under 1.5 MB together.
+
+
+def gemma_common(V, sp, layer_types, window, head_dim=16):
+    return dict(
+        vocab_size=V,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=len(layer_types),
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=head_dim,
+        hidden_activation="gelu_pytorch_tanh",
+        max_position_embeddings=128,
+        initializer_range=INIT,
+        rms_norm_eps=1e-6,
+        pad_token_id=sp["pad"] if sp["pad"] is not None else sp["unk"],
+        bos_token_id=sp["bos"],
+        eos_token_id=sp["eos"],
+        tie_word_embeddings=True,
+        attention_bias=False,
+        query_pre_attn_scalar=24,  # != head_dim: the score scale is 24^-0.5, not head_dim^-0.5
+        sliding_window=window,
+        layer_types=layer_types,
+    )
+
+
+def cfg_gemma2(V, sp):
+    return family_cls("Gemma2Config")(
+        **gemma_common(V, sp, ["sliding_attention", "full_attention"], 5),
+        # Small caps so that tanh bends the scores and logits a lot (the released models use 50 and 30).
+        attn_logit_softcapping=2.0,
+        final_logit_softcapping=6.0,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        attn_implementation="eager",
+    )
+
+
+GEMMA3_ROPE = {
+    "full_attention": {"rope_type": "default", "rope_theta": 1000000.0},
+    "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+}
+
+
+def cfg_gemma3_text(V, sp):
+    return family_cls("Gemma3TextConfig")(
+        **gemma_common(V, sp, ["sliding_attention", "sliding_attention", "full_attention"], 4),
+        rope_parameters=copy.deepcopy(GEMMA3_ROPE),
+        attn_implementation="eager",
+    )
+
+
+def cfg_gemma3_nested(V, sp):
+    text = gemma_common(V, sp, ["sliding_attention", "full_attention"], 6)
+    rope = copy.deepcopy(GEMMA3_ROPE)
+    rope["full_attention"] = {"rope_type": "linear", "factor": 2.0, "rope_theta": 1000000.0}  # as gemma-3-4b
+    text["rope_parameters"] = rope
+    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=16,
+                  patch_size=8, num_channels=3)
+    return family_cls("Gemma3Config")(
+        text_config=text,
+        vision_config=vision,
+        mm_tokens_per_image=1,
+        image_token_index=V + 10,  # outside the text vocabulary: no prompt or greedy token is an image slot
+        initializer_range=INIT,
+        tie_word_embeddings=True,
+        attn_implementation="eager",
+    )
+
+
+def cfg_qwen3(V, sp):
+    return family_cls("Qwen3Config")(
+        vocab_size=V,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        hidden_act="silu",
+        max_position_embeddings=128,
+        initializer_range=INIT,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=True,
+        attention_bias=False,
+        use_sliding_window=False,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
+        bos_token_id=None,
+        eos_token_id=sp["eos"],
+        attn_implementation="eager",
+    )
+
+
+def cfg_olmo2(V, sp):
+    return family_cls("Olmo2Config")(
+        vocab_size=V,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        hidden_act="silu",
+        max_position_embeddings=128,
+        initializer_range=INIT,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=False,
+        attention_bias=False,
+        rope_parameters={"rope_type": "default", "rope_theta": 500000.0},
+        pad_token_id=sp["pad"],
+        bos_token_id=sp["bos"],
+        eos_token_id=sp["eos"],
+        attn_implementation="eager",
+    )
+
+
+def cfg_smollm3(V, sp):
+    return family_cls("SmolLM3Config")(
+        vocab_size=V,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        hidden_act="silu",
+        max_position_embeddings=128,
+        initializer_range=INIT,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=True,
+        attention_bias=False,
+        mlp_bias=False,
+        use_sliding_window=False,
+        no_rope_layers=[1, 1, 0],  # 1 = rotary, 0 = NoPE (the released model drops it on every 4th layer)
+        no_rope_layer_interval=3,
+        rope_parameters={"rope_type": "default", "rope_theta": 50000.0},
+        pad_token_id=None,
+        bos_token_id=None,
+        eos_token_id=sp["eos"],
+        attn_implementation="eager",
+    )
+
+
 FIXTURES = [
     dict(
         name="gpt2",
@@ -363,6 +521,51 @@ FIXTURES = [
         cfg=lambda V, sp: cfg_gpt2(V, sp, n_embd=48, n_layer=3, n_head=4, n_positions=64),
         dtype="float32", seed=8001, shards=2,
     ),
+    dict(
+        name="gemma3_text",
+        about="Gemma 3 (text): RMSNorm (1 + w), sqrt(d_model) embedding scale, norms before and after each sublayer, "
+        "per-head q/k RMSNorm, head_dim 16 != 32/4, query_pre_attn_scalar 24, GQA 4/2, GELU-tanh gated MLP, tied; "
+        "layers sliding(4), sliding(4), full with their own rope bases (1e4 local, 1e6 global); prompt longer than the "
+        "window; weights in bfloat16",
+        tok="spm", vocab=320, cls=lambda c: family_cls("Gemma3ForCausalLM")(c), cfg=cfg_gemma3_text,
+        dtype="bfloat16", seed=9001,
+    ),
+    dict(
+        name="gemma3_nested",
+        about="Gemma 3 multimodal checkpoint (model_type gemma3, text config nested in text_config, a tiny SigLIP "
+        "vision tower beside it): layers sliding(6), full; linear rope scaling (factor 2) on the global layer only; "
+        "legacy text_config keys (rope_theta, rope_local_base_freq, rope_scaling, sliding_window_pattern)",
+        tok="spm", vocab=320, cls=lambda c: family_cls("Gemma3ForConditionalGeneration")(c), cfg=cfg_gemma3_nested,
+        dtype="float32", seed=9101, legacy="gemma3_nested",
+    ),
+    dict(
+        name="gemma2",
+        about="Gemma 2: attention-logit soft-capping 2.0 (before softmax, captured maps are the capped ones) and final "
+        "soft-capping 6.0, layers sliding(5), full, norms before and after each sublayer, RMSNorm (1 + w), sqrt(d_model) "
+        "embedding scale, head_dim 16, query_pre_attn_scalar 24, GELU-tanh gated MLP, tied",
+        tok="spm", vocab=320, cls=lambda c: family_cls("Gemma2ForCausalLM")(c), cfg=cfg_gemma2,
+        dtype="float32", seed=9201,
+    ),
+    dict(
+        name="qwen3",
+        about="Qwen3: per-head q/k RMSNorm before rope, explicit head_dim 16 != 32/4, GQA 4/2, no biases, tied, rope "
+        "theta 1e6; weights in bfloat16",
+        tok="qwen2", vocab=320, cls=lambda c: family_cls("Qwen3ForCausalLM")(c), cfg=cfg_qwen3,
+        dtype="bfloat16", seed=9301,
+    ),
+    dict(
+        name="olmo2",
+        about="OLMo 2: no pre-norms, RMSNorm after the attention and MLP sublayers, q/k RMSNorm over the whole "
+        "projection (all heads), GQA 4/2, untied, rope theta 5e5",
+        tok="neox", vocab=320, cls=lambda c: family_cls("Olmo2ForCausalLM")(c), cfg=cfg_olmo2,
+        dtype="float32", seed=9401,
+    ),
+    dict(
+        name="smollm3",
+        about="SmolLM3: Llama layout with rope switched off on layer 2 (no_rope_layers [1, 1, 0], NoPE), GQA 4/2, tied",
+        tok="gpt2", vocab=320, cls=lambda c: family_cls("SmolLM3ForCausalLM")(c), cfg=cfg_smollm3,
+        dtype="float32", seed=9501,
+    ),
 ]
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -427,8 +630,9 @@ def hf_generate(model, ids, n, use_cache, pad_id):
     # eos disabled so that exactly n tokens come out (set on the model's own generation config, as a value
     # passed to generate() that equals the library default may be replaced by the model's).
     model.generation_config.eos_token_id = None
-    if hasattr(model.config, "eos_token_id"):
-        model.config.eos_token_id = None
+    for c in {id(model.config): model.config, id(text_config(model.config)): text_config(model.config)}.values():
+        if hasattr(c, "eos_token_id"):
+            c.eos_token_id = None
     x = torch.tensor([ids])
     out = model.generate(
         input_ids=x,
@@ -522,6 +726,21 @@ def rewrite_legacy_config(d, legacy):
     if legacy == "gpt_neox":
         cfg["rotary_pct"] = rp.get("partial_rotary_factor", 1.0)
         cfg["rotary_emb_base"] = rp.get("rope_theta", 10000.0)
+    elif legacy == "gemma3_nested":
+        # gemma-3-4b-style text_config as the hub carries it: rope_theta (global), rope_local_base_freq, rope_scaling
+        # (global only) and sliding_window_pattern instead of rope_parameters and layer_types.
+        tc = cfg["text_config"]
+        trp = tc.pop("rope_parameters")
+        full, sliding = dict(trp["full_attention"]), dict(trp["sliding_attention"])
+        tc["rope_theta"] = full.pop("rope_theta")
+        tc["rope_local_base_freq"] = sliding["rope_theta"]
+        tc["rope_scaling"] = full if full.get("rope_type", "default") != "default" else None
+        types = tc.pop("layer_types")
+        pattern = types.index("full_attention") + 1
+        assert all((t == "full_attention") == ((i + 1) % pattern == 0) for i, t in enumerate(types)), types
+        tc["sliding_window_pattern"] = pattern
+        if "dtype" in tc:
+            tc["torch_dtype"] = tc.pop("dtype")
     elif legacy == "llama":
         cfg["rope_theta"] = rp.get("rope_theta", 10000.0)
         scaling = {k: v for k, v in rp.items() if k != "rope_theta"}
@@ -532,8 +751,14 @@ def rewrite_legacy_config(d, legacy):
     return original
 
 
-def reload_check(d, ids, logits, attns):
-    m = AutoModelForCausalLM.from_pretrained(str(d), dtype=torch.float32, attn_implementation="eager")
+def reload_check(d, ids, logits, attns, cls=None):
+    try:
+        m = AutoModelForCausalLM.from_pretrained(str(d), dtype=torch.float32, attn_implementation="eager")
+    except Exception as e:
+        if cls is None:
+            raise
+        log("  AutoModelForCausalLM refused the files, reloading with", cls.__name__, repr(e)[:200])
+        m = cls.from_pretrained(str(d), dtype=torch.float32, attn_implementation="eager")
     m.eval()
     ensure_eager(m)
     l2, a2 = forward(m, ids)
@@ -576,12 +801,27 @@ def write_reference(d, ids, logits, attns, greedy, meta):
     (d / "reference.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
 
+def text_config(cfg):
+    """The decoder's config: itself, or the nested text_config of a multimodal checkpoint (gemma3)."""
+    sub = getattr(cfg, "text_config", None)
+    return sub if sub is not None else cfg
+
+
 def model_dims(cfg):
+    top_type = cfg.model_type
+    cfg = text_config(cfg)
     g = lambda *ks: next((getattr(cfg, k) for k in ks if getattr(cfg, k, None) is not None), None)  # noqa: E731
     heads = g("num_attention_heads", "n_head")
     hidden = g("hidden_size", "n_embd")
     return {
-        "model_type": cfg.model_type,
+        "model_type": top_type,
+        "text_model_type": cfg.model_type,
+        "layer_types": getattr(cfg, "layer_types", None),
+        "sliding_window": getattr(cfg, "sliding_window", None),
+        "attn_logit_softcapping": getattr(cfg, "attn_logit_softcapping", None),
+        "final_logit_softcapping": getattr(cfg, "final_logit_softcapping", None),
+        "query_pre_attn_scalar": getattr(cfg, "query_pre_attn_scalar", None),
+        "no_rope_layers": getattr(cfg, "no_rope_layers", None),
         "vocab_size": cfg.vocab_size,
         "hidden_size": hidden,
         "num_layers": g("num_hidden_layers", "n_layer"),
@@ -595,10 +835,20 @@ def model_dims(cfg):
 
 
 def rotary_info(model):
+    # One `inv_freq`, or one per layer type (`sliding_attention_inv_freq`, … in Gemma 3).
+    found = {}
+    for name, buf in model.named_buffers():
+        if name.endswith("inv_freq") and "vision" not in name:
+            key = name.rsplit(".", 1)[-1]
+            found.setdefault(key, [float(x) for x in buf.flatten().tolist()])
     for mod in model.modules():
-        if hasattr(mod, "inv_freq") and isinstance(mod.inv_freq, torch.Tensor):
-            return {"inv_freq_len": int(mod.inv_freq.numel()), "inv_freq": [float(x) for x in mod.inv_freq.tolist()]}
-    return None
+        if hasattr(mod, "inv_freq") and isinstance(mod.inv_freq, torch.Tensor) and "inv_freq" not in found:
+            found["inv_freq"] = [float(x) for x in mod.inv_freq.tolist()]
+    if not found:
+        return None
+    if set(found) == {"inv_freq"}:
+        return {"inv_freq_len": len(found["inv_freq"]), "inv_freq": found["inv_freq"]}
+    return {k: {"inv_freq_len": len(v), "inv_freq": v} for k, v in sorted(found.items())}
 
 
 # --------------------------------------------------------------------------------------------- fixtures
@@ -624,7 +874,8 @@ def make_fixture(spec, out_root):
     for attempt in range(SEED_TRIES):
         seed = spec["seed"] + attempt
         cfg = spec["cfg"](V, sp)
-        ctx = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions")
+        tcfg = text_config(cfg)
+        ctx = getattr(tcfg, "max_position_embeddings", None) or getattr(tcfg, "n_positions")
         if attempt == 0:
             tok = save_tokenizer(tok_trained, tmeta, d, ctx)
             prompt, enc = pick_prompt(tok, tmeta, PROMPTS)
@@ -653,23 +904,26 @@ def make_fixture(spec, out_root):
     original_cfg = None
     if spec.get("legacy"):
         original_cfg = rewrite_legacy_config(d, spec["legacy"])
-        config_style = "legacy 4.x keys (" + ("rotary_pct, rotary_emb_base" if spec["legacy"] == "gpt_neox" else "rope_theta, rope_scaling") + ", torch_dtype)"
+        config_style = "legacy 4.x keys (" + {
+            "gpt_neox": "rotary_pct, rotary_emb_base",
+            "gemma3_nested": "text_config: rope_theta, rope_local_base_freq, rope_scaling, sliding_window_pattern",
+        }.get(spec["legacy"], "rope_theta, rope_scaling") + ", torch_dtype)"
 
     logits, attns = forward(model, ids)
     T, Vl = logits.shape
     assert Vl == V and T == len(ids), (logits.shape, V, len(ids))
 
     try:
-        reload, reloaded = reload_check(d, ids, logits, attns)
-        reload["rope_parameters_reloaded"] = getattr(reloaded.config, "rope_parameters", None)
-        reload["rope_parameters_match"] = reload["rope_parameters_reloaded"] == getattr(cfg, "rope_parameters", None)
+        reload, reloaded = reload_check(d, ids, logits, attns, type(model))
+        reload["rope_parameters_reloaded"] = getattr(text_config(reloaded.config), "rope_parameters", None)
+        reload["rope_parameters_match"] = reload["rope_parameters_reloaded"] == getattr(text_config(cfg), "rope_parameters", None)
     except Exception as e:  # a legacy config that does not reload: fall back to the 5.x file
         if original_cfg is None:
             raise
         log("  legacy config failed to reload, keeping the transformers-5 config:", repr(e))
         (d / "config.json").write_text(json.dumps(original_cfg, indent=2, sort_keys=True) + "\n")
         config_style = "transformers-5 (legacy rewrite failed to reload: " + repr(e)[:200] + ")"
-        reload, reloaded = reload_check(d, ids, logits, attns)
+        reload, reloaded = reload_check(d, ids, logits, attns, type(model))
     log(f"  reload from files: {reload['logits_max_abs_diff']:.3g} / {reload['attn_max_abs_diff']:.3g}")
     try:
         f64 = fp64_check(model, ids, logits, attns)
