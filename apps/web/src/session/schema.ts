@@ -82,6 +82,16 @@ export const SessionInterventionSchema = z.discriminatedUnion('kind', [
     beta: z.number().min(0).max(LIMITS.magnitude),
   }),
   z.object({ kind: z.literal('headScale'), layer: index, head: headOrAll, scale: magnitude }),
+  z.object({
+    kind: z.literal('act'),
+    layer: index,
+    head: headOrAll,
+    tau: z.number().min(0).max(LIMITS.magnitude).optional(),
+    tauMode: z.enum(['absolute', 'relative']).optional(),
+    beta: z.number().min(0).max(1).optional(),
+    exemptFirst: z.boolean().optional(),
+    ignoreLastKeys: z.int().min(0).max(LIMITS.query).optional(),
+  }),
 ]);
 
 const detectorKey = z

@@ -82,6 +82,7 @@ export class CpuTransformer {
         ...(lh?.logitBias ? { logitBias: lh.logitBias } : {}),
         ...(lh?.colScale ? { colScale: lh.colScale } : {}),
         ...(lh?.headScale ? { headScale: lh.headScale } : {}),
+        ...(lh?.act ? { act: lh.act } : {}),
       });
       if (captureLayers.has(l)) captured.set(l, { probs: att.probs, ...(options.capture?.pre ? { pre: att.probsPre } : {}) });
       const attnOut = linearCpu(att.out, T, lw.o);

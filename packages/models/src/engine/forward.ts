@@ -1,4 +1,5 @@
 import {
+  ACT_PARAMS_PER_HEAD,
   activation,
   addInto,
   attention,
@@ -97,7 +98,7 @@ export class Transformer {
     }
 
     const captureLayers = resolveCapture(options.capture, c.nLayers);
-    const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, total);
+    const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, total, { prefill: past === 0 });
     const temps: GpuTensor[] = [];
     const tmp = (t: GpuTensor) => {
       temps.push(t);
@@ -163,6 +164,7 @@ export class Transformer {
           ...(lh?.logitBias ? { logitBias: tmp(ctx.upload(lh.logitBias, [c.nHeads, total], 'logitBias')) } : {}),
           ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
           ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
+          ...(lh?.act ? { act: tmp(ctx.upload(lh.act, [c.nHeads, ACT_PARAMS_PER_HEAD], 'act')) } : {}),
           ...(cap ? { capture: cap.probs } : {}),
           ...(cap?.pre ? { capturePre: cap.pre } : {}),
         }),

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileInterventions, type LoadedModel, loadModel, zeroTuning } from '../../src/index.js';
+import { act, compileInterventions, type LoadedModel, loadModel, loadModelCpu, zeroTuning } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
@@ -116,7 +116,74 @@ describe('interventions through the model', () => {
     ctx.release(r.logits);
   });
 
+  it('ACT on L0H2 (τ = 0.1, β = 0.4) = the method applied by hand to the pre-rewrite maps; CPU path agrees', async () => {
+    const T = ids.length;
+    const iv = act([
+      { layer: 0, head: 2 },
+      { layer: 2, head: 'all' },
+    ]);
+    const r = model.run(ids, { interventions: iv, capture: { layers: [0], pre: true } });
+    const pre = await r.attention.layer(0, { pre: true });
+    const post = await r.attention.layer(0);
+    expect(maxAbs(pre, base0)).toBeLessThanOrEqual(1e-6);
+    const off = 2 * T * T;
+    const imp = Array.from({ length: T }, (_, j) => {
+      let s = 0;
+      for (let i = j; i < T; i++) s += pre[off + i * T + j]!;
+      return s / (T - j);
+    });
+    const S = imp.flatMap((v, j) => (v > 0.1 ? [j] : [])).slice(1);
+    expect(S.length).toBeGreaterThan(0); // a no-op would prove nothing
+    for (let i = 0; i < T; i++) {
+      const row = pre.subarray(off + i * T, off + i * T + T);
+      const inS = (j: number) => S.includes(j) && j <= i;
+      const removed = row.reduce((a, v, j) => (inS(j) ? a + 0.6 * v : a), 0);
+      const rest = row.reduce((a, v, j) => (j <= i && !inS(j) ? a + v : a), 0);
+      for (let j = 0; j <= i; j++) {
+        const want = rest === 0 ? row[j]! : inS(j) ? 0.4 * row[j]! : row[j]! + (removed * row[j]!) / rest;
+        expect(Math.abs(post[off + i * T + j]! - want)).toBeLessThan(1e-6);
+      }
+    }
+    for (const h of [0, 1, 3]) expect(maxAbs(post.subarray(h * T * T, (h + 1) * T * T), base0.subarray(h * T * T, (h + 1) * T * T))).toBeLessThanOrEqual(1e-6);
+    const logits = await ctx.readF32(r.logits);
+    expect(maxAbs(logits, baseLogits)).toBeGreaterThan(1e-3);
+
+    const cpu = await loadModelCpu(new NodeDirSource(join(FIXTURES, 'llama_gqa')));
+    const c = cpu.run(ids, { interventions: iv, capture: { layers: [0], pre: true } });
+    expect(maxAbs(c.logits, logits)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbs(await c.attention.layer(0), post)).toBeLessThanOrEqual(1e-5);
+    r.attention.release();
+    ctx.release(r.logits);
+  });
+
+  it('ACT acts on prefill only: a KV-cache step with ACT equals one without', async () => {
+    const prompt = ids.slice(0, 8);
+    const runSteps = async (withAct: boolean) => {
+      const cache = model.transformer.createCache(16);
+      const interventions = withAct ? act([{ layer: 1, head: 'all' }], { tau: 0.05 }) : [];
+      const first = model.run(prompt, { cache, interventions, capture: { layers: 'none' } });
+      const step = model.run([ids[8]!], { cache, interventions, capture: { layers: 'none' } });
+      const out = [await ctx.readF32(first.logits), await ctx.readF32(step.logits)];
+      ctx.release(first.logits, step.logits);
+      model.transformer.releaseCache(cache);
+      return out;
+    };
+    const [a, b] = [await runSteps(true), await runSteps(false)];
+    expect(maxAbs(a[0]!, b[0]!)).toBeGreaterThan(1e-4); // prefill calibrated …
+    // … and the step differs only through the calibrated prefill's cache, not by ACT on the step itself.
+    const cache = model.transformer.createCache(16);
+    const calibrated = model.run(prompt, { cache, interventions: act([{ layer: 1, head: 'all' }], { tau: 0.05 }), capture: { layers: 'none' } });
+    ctx.release(calibrated.logits);
+    const plainStep = model.run([ids[8]!], { cache, capture: { layers: 'none' } });
+    expect(maxAbs(await ctx.readF32(plainStep.logits), a[1]!)).toBe(0);
+    ctx.release(plainStep.logits);
+    model.transformer.releaseCache(cache);
+  });
+
   it('rejects interventions outside the model', () => {
+    expect(() => compileInterventions(act([{ layer: 0, head: 0 }], { beta: 1.5 }), 3, 4, 8)).toThrow(/β must be in \[0, 1\]/);
+    expect(() => compileInterventions(act([{ layer: 0, head: 0 }], { tau: -1 }), 3, 4, 8)).toThrow(/τ must be/);
+    expect(compileInterventions(act([{ layer: 0, head: 1 }], { tau: 2, tauMode: 'relative' }), 3, 4, 8).get(0)!.act![4 + 1]).toBeCloseTo(0.25);
     expect(() => compileInterventions([{ kind: 'headScale', layer: 9, head: 0, scale: 0 }], 3, 4, 8)).toThrow(/layers 0..2/);
     expect(() => compileInterventions([{ kind: 'headScale', layer: 0, head: 4, scale: 0 }], 3, 4, 8)).toThrow(/heads 0..3/);
     expect(() => zeroTuning([{ layer: 0, head: 0 }], 0)).toThrow(/γ > 0/);

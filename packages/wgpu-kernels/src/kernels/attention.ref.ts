@@ -26,6 +26,8 @@ export interface AttentionRefArgs {
   colScale?: Float32Array;
   /** [Hq] */
   headScale?: Float32Array;
+  /** [Hq, 4] ACT per head: mode (0 off, 1 first of Sraw exempt, 2 none exempt), τ, β, last keys ignored. */
+  act?: Float32Array;
 }
 
 export interface AttentionRefResult {
@@ -51,6 +53,8 @@ export function attentionRef(a: AttentionRefArgs): AttentionRefResult {
 
   for (let h = 0; h < hq; h++) {
     const g = Math.floor((h * hkv) / hq); // the KV head this query head reads
+    // Softmax rows of this head first: ACT needs the whole head's probabilities before any rewrite.
+    const rows: Float64Array[] = [];
     for (let i = 0; i < t; i++) {
       const visible = Math.min(tk, qo + i + 1); // keys 0 … qo+i
       const score = new Float64Array(visible);
@@ -78,20 +82,26 @@ export function attentionRef(a: AttentionRefArgs): AttentionRefResult {
         for (let j = 0; j < visible; j++) p[j] = p[j]! / sum;
       }
       for (let j = 0; j < visible; j++) probsPre[(h * t + i) * tk + j] = p[j]!;
+      rows.push(p);
+    }
 
-      // ACT rewrite: calibrated keys (s != 1) keep s·p, the removed mass goes to the others pro rata.
+    const colScale = headColumnScale(a, h, tk, qo, rows);
+    for (let i = 0; i < t; i++) {
+      const p = rows[i]!;
+      const visible = p.length;
+      // Post-softmax rewrite: calibrated keys (s != 1) keep s·p, the removed mass goes to the others pro rata.
       const post = Float64Array.from(p);
-      if (a.colScale) {
+      if (colScale) {
         let removed = 0;
         let keep = 0;
         for (let j = 0; j < visible; j++) {
-          const s = a.colScale[h * tk + j]!;
+          const s = colScale[j]!;
           if (s === 1) keep += p[j]!;
           else removed += (1 - s) * p[j]!;
         }
         if (keep > 0) {
           for (let j = 0; j < visible; j++) {
-            const s = a.colScale[h * tk + j]!;
+            const s = colScale[j]!;
             post[j] = s === 1 ? p[j]! + (removed * p[j]!) / keep : s * p[j]!;
           }
         }
@@ -107,4 +117,32 @@ export function attentionRef(a: AttentionRefArgs): AttentionRefResult {
     }
   }
   return { out, probs, probsPre };
+}
+
+/**
+ * The column scale of head h: ACT's when it is on for h (β on the keys of Sraw = {j : imp[j] > τ},
+ * less the first when exempt, where imp[j] is the mean of column j over the rows that see it), else the
+ * static colScale row, else none.
+ */
+function headColumnScale(a: AttentionRefArgs, h: number, tk: number, qo: number, rows: Float64Array[]): Float64Array | undefined {
+  const base = a.colScale ? Float64Array.from(a.colScale.subarray(h * tk, (h + 1) * tk)) : undefined;
+  const mode = a.act ? a.act[h * 4]! : 0;
+  if (mode === 0) return base;
+  const [tau, beta, tail] = [a.act![h * 4 + 1]!, a.act![h * 4 + 2]!, a.act![h * 4 + 3]!];
+  const sraw: number[] = [];
+  for (let j = 0; j < tk - tail; j++) {
+    let sum = 0;
+    let count = 0;
+    rows.forEach((p, i) => {
+      if (j <= qo + i) {
+        sum += p[j]!;
+        count++;
+      }
+    });
+    if (count > 0 && sum / count > tau) sraw.push(j);
+  }
+  const calibrated = mode === 1 ? sraw.slice(1) : sraw;
+  const scale = base ?? new Float64Array(tk).fill(1);
+  for (const j of calibrated) scale[j] = beta;
+  return scale;
 }

@@ -2,7 +2,10 @@ import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { ceilDiv, packParams } from '../wgsl/common.js';
+import { ACT_PARAMS_PER_HEAD, actColumnsWgsl, actRewriteWgsl } from './attention-act-wgsl.js';
 import { BJ, BK, pvWgsl, reduceWgsl, scoresWgsl, softmaxWgsl } from './attention-wgsl.js';
+
+export { ACT_PARAMS_PER_HEAD } from './attention-act-wgsl.js';
 
 export interface AttentionArgs {
   /** [T, Hq*D] query rows, heads contiguous within a row (already rotated). */
@@ -33,6 +36,14 @@ export interface AttentionArgs {
   colScale?: GpuTensor;
   /** [Hq] per-head output scale (0 ablates the head). */
   headScale?: GpuTensor;
+  /**
+   * ACT on this pass's own probabilities: [Hq, 4] per head (mode 0 off / 1 on, first key of Sraw exempt /
+   * 2 on, none exempt; τ; β; last keys ignored). The calibrated keys are found after softmax and written
+   * as a column scale (on top of `colScale` for heads with ACT off), then the rows are rewritten.
+   */
+  act?: GpuTensor;
+  /** [Hq, kvLength] receives the column scale ACT used (β on calibrated keys); scratch when omitted. */
+  actScale?: GpuTensor;
   /** [Hq, T, kvLength] receives the probabilities actually used (after the rewrite); masked entries = 0. */
   capture?: GpuTensor;
   /** [Hq, T, kvLength] probabilities before the rewrite. */
@@ -98,6 +109,8 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   check(!args.logitBias || args.logitBias.size === hq * tk, `logitBias has ${args.logitBias?.size} values, expected [${hq}, ${tk}]`);
   check(!args.colScale || args.colScale.size === hq * tk, `colScale has ${args.colScale?.size} values, expected [${hq}, ${tk}]`);
   check(!args.headScale || args.headScale.size === hq, `headScale has ${args.headScale?.size} values, expected ${hq}`);
+  check(!args.act || args.act.size === hq * ACT_PARAMS_PER_HEAD, `act has ${args.act?.size} values, expected [${hq}, ${ACT_PARAMS_PER_HEAD}]`);
+  check(!args.actScale || (!!args.act && args.actScale.size === hq * tk), `actScale needs act and [${hq}, ${tk}] values (has ${args.actScale?.size})`);
   check(!args.capture || args.capture.size === maps, `capture has ${args.capture?.size} values, expected [${hq}, ${t}, ${tk}]`);
   check(!args.capturePre || args.capturePre.size === maps, `capturePre has ${args.capturePre?.size} values, expected [${hq}, ${t}, ${tk}]`);
   check(!args.out || args.out.size === t * hq * d, `out has ${args.out?.size} values, expected [${t}, ${hq * d}]`);
@@ -131,7 +144,8 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   });
 
   const pre = args.capturePre;
-  const cs = args.colScale;
+  // With ACT the static scale is folded into ACT's column scale, applied after the columns are known.
+  const cs = args.act ? undefined : args.colScale;
   ctx.dispatch({
     pipeline: ctx.pipelines.get('attention.softmax', softmaxWgsl(!!pre, !!cs)),
     bindings: [scores, ...(pre ? [pre] : []), ...(cs ? [cs] : [])],
@@ -139,6 +153,27 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
     workgroups: [Math.min(rows, 65535), ceilDiv(rows, 65535)],
     label: 'attention.softmax',
   });
+
+  const act = args.act;
+  const actScratch = act && !args.actScale ? ctx.createTensor([hq, tk], 'f32', 'attention.actScale') : undefined;
+  if (act) {
+    const scale = (args.actScale ?? actScratch) as GpuTensor;
+    const base = args.colScale;
+    ctx.dispatch({
+      pipeline: ctx.pipelines.get('attention.actColumns', actColumnsWgsl(!!base)),
+      bindings: [scores, act, scale, ...(base ? [base] : [])],
+      params,
+      workgroups: [hq],
+      label: 'attention.actColumns',
+    });
+    ctx.dispatch({
+      pipeline: ctx.pipelines.get('attention.actRewrite', actRewriteWgsl()),
+      bindings: [scores, scale],
+      params,
+      workgroups: [Math.min(rows, 65535), ceilDiv(rows, 65535)],
+      label: 'attention.actRewrite',
+    });
+  }
 
   const hs = args.headScale;
   const partial = splits > 1 ? partialScratch(ctx, splits * t * hq * d) : undefined;
@@ -160,11 +195,11 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
     });
   }
 
-  if (scratch) {
+  if (scratch || actScratch) {
     // Submit before the scratch goes back to the pool: a later upload (queue.writeBuffer) into the same
     // buffer would otherwise land before these recorded passes run.
     ctx.flush();
-    ctx.release(scratch);
+    ctx.release(scratch, actScratch);
   }
   return out;
 }

@@ -23,6 +23,8 @@ interface Case {
   logitBias?: Float32Array;
   colScale?: Float32Array;
   headScale?: Float32Array;
+  /** [Hq, 4] ACT parameters per head. */
+  act?: Float32Array;
   capture?: boolean;
   capturePre?: boolean;
   seed?: number;
@@ -57,10 +59,15 @@ function refArgs(c: Case, x: Inputs): AttentionRefArgs {
     logitBias: c.logitBias,
     colScale: c.colScale,
     headScale: c.headScale,
+    act: c.act,
   };
 }
 
-async function runGpu(ctx: GpuContext, c: Case, x: Inputs): Promise<{ out: Float32Array; capture?: Float32Array; pre?: Float32Array }> {
+async function runGpu(
+  ctx: GpuContext,
+  c: Case,
+  x: Inputs,
+): Promise<{ out: Float32Array; capture?: Float32Array; pre?: Float32Array; actScale?: Float32Array }> {
   const tk = c.tk ?? c.t;
   const tmax = c.tmax ?? tk;
   const maps = c.hq * c.t * tk;
@@ -79,6 +86,8 @@ async function runGpu(ctx: GpuContext, c: Case, x: Inputs): Promise<{ out: Float
     logitBias: c.logitBias && ctx.upload(c.logitBias, [c.hq, tk]),
     colScale: c.colScale && ctx.upload(c.colScale, [c.hq, tk]),
     headScale: c.headScale && ctx.upload(c.headScale),
+    act: c.act && ctx.upload(c.act),
+    actScale: c.act && ctx.createTensor([c.hq, tk], 'f32'),
     // Filled with garbage first: the kernel must write every entry, masked ones included.
     capture: c.capture === false ? undefined : ctx.upload(new Float32Array(maps).fill(7), [c.hq, c.t, tk]),
     capturePre: c.capturePre ? ctx.upload(new Float32Array(maps).fill(7), [c.hq, c.t, tk]) : undefined,
@@ -88,6 +97,7 @@ async function runGpu(ctx: GpuContext, c: Case, x: Inputs): Promise<{ out: Float
     out,
     capture: args.capture && (await ctx.readF32(args.capture)),
     pre: args.capturePre && (await ctx.readF32(args.capturePre)),
+    actScale: args.actScale && (await ctx.readF32(args.actScale)),
   };
 }
 
@@ -360,5 +370,57 @@ describe('attention', () => {
     for (const j of [1, 8, 40]) cs[j] = 0.4;
     cs[5 * t + 3] = 0;
     await check(gpu(), { t, hq, hkv: 3, d: 64, logitBias: bias, colScale: cs, headScale: new Float32Array([1, 0, 0.5, 1, 2, 1]), capturePre: true });
+  });
+
+  describe("ACT from the pass's own probabilities", () => {
+    /** Per head [mode, τ, β, ignored last keys]. */
+    const actOf = (...heads: [number, number, number, number][]) => Float32Array.from(heads.flat());
+
+    it('planted sinks: key 0 exempt, the hidden sink gets β, other heads untouched; = the reference', async () => {
+      const t = 40;
+      const hq = 4;
+      // Heads 0 and 2 pour attention into keys 0 and 6 (large bias); heads 1, 3 stay random.
+      const bias = new Float32Array(hq * t);
+      for (const h of [0, 2]) {
+        bias[h * t] = 4;
+        bias[h * t + 6] = 5;
+      }
+      const act = actOf([1, 0.1, 0.4, 0], [0, 0.1, 0.4, 0], [2, 0.1, 0.25, 0], [1, 0.1, 0.4, 0]);
+      const { gpu: g, ref } = await check(gpu(), { t, hq, hkv: 2, d: 16, logitBias: bias, act, capturePre: true, seed: 4 });
+      const scale = g.actScale!;
+      expect(scale[0]).toBe(1); // head 0: key 0 is the first of Sraw, exempt
+      expect(scale[6]).toBeCloseTo(0.4, 7);
+      expect(scale[2 * t]).toBeCloseTo(0.25, 7); // head 2: nothing exempt
+      expect(scale[2 * t + 6]).toBeCloseTo(0.25, 7);
+      expect(scale.subarray(t, 2 * t).every((v) => v === 1)).toBe(true); // ACT off
+      // Rows past key 6 of head 0 lose 60 % of that key's mass.
+      for (let i = 6; i < t; i++) expect(g.capture![i * t + 6]).toBeCloseTo(0.4 * g.pre![i * t + 6]!, 6);
+      expectRowsSumTo1(g.capture!, hq * t, t);
+      expect(Math.max(...ref.probs.map((p, i) => Math.abs(p - ref.probsPre[i]!)))).toBeGreaterThan(0.1);
+    });
+
+    it('a static column scale stays on heads with ACT off; ignored last keys; KV-cache offset; long rows', async () => {
+      const cs = new Float32Array(3 * 300).fill(1);
+      cs[300 + 5] = 0.5;
+      await check(gpu(), {
+        t: 300,
+        hq: 3,
+        hkv: 1,
+        d: 16,
+        colScale: cs,
+        act: actOf([1, 0.02, 0.4, 4], [0, 0, 0, 0], [2, 0.01, 0.7, 0]),
+        capturePre: true,
+        seed: 8,
+      });
+      await check(gpu(), { t: 9, hq: 2, hkv: 2, d: 16, tk: 30, queryOffset: 21, act: actOf([1, 0.05, 0.4, 0], [2, 0.08, 0, 1]), seed: 12 });
+    });
+
+    it('τ above every importance is the identity; no capture buffer', async () => {
+      const c: Case = { t: 33, hq: 2, hkv: 1, d: 16, seed: 2 };
+      const plain = await check(gpu(), c);
+      const { gpu: g } = await check(gpu(), { ...c, act: actOf([1, 2, 0.4, 0], [2, 2, 0.4, 0]) });
+      expectClose(g.out, plain.gpu.out, 0);
+      await check(gpu(), { ...c, act: actOf([1, 0.05, 0.4, 0], [2, 0.05, 0.4, 0]), capture: false });
+    });
   });
 });
