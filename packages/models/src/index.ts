@@ -18,4 +18,5 @@ export * from './export/safetensors-writer.js';
 export * from './families/index.js';
 export * from './loading/index.js';
 export * from './model.js';
+export * from './onnx/index.js';
 export * from './tokenizer/index.js';

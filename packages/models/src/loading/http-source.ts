@@ -48,6 +48,10 @@ export class HttpSource implements FileSource {
     this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
+  subfolder(name: string): HttpSource {
+    return new HttpSource(`${this.baseUrl}${encodeURIComponent(name)}/`, { ...this.opts, name: `${this.name}/${name}` });
+  }
+
   url(file: string): string {
     return this.baseUrl + encodeURIComponent(file);
   }

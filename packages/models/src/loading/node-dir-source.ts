@@ -18,6 +18,10 @@ export class NodeDirSource implements FileSource {
     this.name = `the folder ${this.dir}`;
   }
 
+  subfolder(name: string): NodeDirSource {
+    return new NodeDirSource(join(this.dir, isPlainFileName(name) ? name : '.invalid'));
+  }
+
   async list(): Promise<string[]> {
     const entries = await readdir(this.dir, { withFileTypes: true });
     return entries.filter((e) => e.isFile()).map((e) => e.name);

@@ -27,6 +27,8 @@ export interface FileSource {
    * range. 'sequential': one pass through each file (HTTP: one request per file, cacheable, resumable).
    */
   readonly preferredAccess: 'ranges' | 'sequential';
+  /** The same kind of source one folder down (the hub's `onnx/` layout); absent where files are flat (dropped files match by base name). */
+  subfolder?(name: string): FileSource;
   /** File names at the top level, where the source can enumerate them (HTTP cannot). */
   list?(): Promise<string[]>;
   /** Size in bytes; undefined when the file does not exist. */
