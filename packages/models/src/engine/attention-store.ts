@@ -1,5 +1,5 @@
-import { type AttentionStats, attentionStats, type GpuContext, type GpuTensor } from '@headscope/wgpu-kernels';
-import { type CapturedLayerOf, CapturedMaps, type HeadStats } from './captured-maps.js';
+import { type AttentionStats, attentionStats, columnMean, type GpuContext, type GpuTensor, HEAD_SUMMARY_STRIDE, headSummary } from '@headscope/wgpu-kernels';
+import { type CapturedLayerOf, CapturedMaps, type HeadStats, type RunSummary, type SummaryOptions } from './captured-maps.js';
 
 export type { HeadStats } from './captured-maps.js';
 export type CapturedLayer = CapturedLayerOf<GpuTensor>;
@@ -51,6 +51,39 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
     return { colMean, entropy, argmax, firstMass };
   }
 
+  /**
+   * The head atlas's reductions of every captured layer, packed on the GPU into one buffer and read back
+   * once: [H, 16] row sums and [H, Tk] column means per layer.
+   */
+  async summarize(options: SummaryOptions): Promise<RunSummary> {
+    this.checkSummaryTokens(options.tokens);
+    const layers = this.capturedLayers;
+    const H = this.nHeads;
+    const K = this.keys;
+    const per = H * (HEAD_SUMMARY_STRIDE + K);
+    const packed = this.ctx.createTensor([Math.max(1, layers.length * per)], 'f32', 'summary.packed');
+    const tokens = this.ctx.upload(Uint32Array.from(options.tokens), [K], 'summary.tokens');
+    layers.forEach((l, at) => {
+      const probs = this.maps(l);
+      const sums = headSummary(this.ctx, {
+        probs,
+        tokens,
+        queryOffset: this.queryOffset,
+        excludeBos: options.excludeBos ?? false,
+        excludeCurrentToken: options.excludeCurrentToken ?? false,
+        probeN: options.probeN ?? 0,
+      });
+      const col = columnMean(this.ctx, probs, this.queryOffset);
+      this.ctx.copy(sums, packed, 0, at * per);
+      this.ctx.copy(col, packed, 0, at * per + H * HEAD_SUMMARY_STRIDE);
+      this.ctx.release(sums, col);
+    });
+    this.ctx.release(tokens);
+    const all = await this.ctx.readF32(packed, 0, layers.length * per);
+    this.ctx.release(packed);
+    return splitSummary(all, layers, H, this.queries, K);
+  }
+
   /** Frees the GPU buffers; later reads throw. */
   release(): void {
     if (this.released) return;
@@ -59,4 +92,16 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
     for (const s of this.statsCache.values()) this.ctx.release(s.colMean, s.entropy, s.argmax, s.firstMass);
     this.statsCache.clear();
   }
+}
+
+/** Unpacks [layers][H·16 sums | H·Tk imp] into the RunSummary arrays. */
+export function splitSummary(all: Float32Array, layers: number[], nHeads: number, queries: number, keys: number): RunSummary {
+  const per = nHeads * (HEAD_SUMMARY_STRIDE + keys);
+  const sums = new Float32Array(layers.length * nHeads * HEAD_SUMMARY_STRIDE);
+  const imp = new Float32Array(layers.length * nHeads * keys);
+  layers.forEach((_, at) => {
+    sums.set(all.subarray(at * per, at * per + nHeads * HEAD_SUMMARY_STRIDE), at * nHeads * HEAD_SUMMARY_STRIDE);
+    imp.set(all.subarray(at * per + nHeads * HEAD_SUMMARY_STRIDE, (at + 1) * per), at * nHeads * keys);
+  });
+  return { layers, nHeads, queries, keys, sums, imp, bytesRead: all.byteLength, bytesCaptured: layers.length * nHeads * queries * keys * 4 };
 }

@@ -31,6 +31,32 @@ export interface HeadStats {
   firstMass: Float32Array;
 }
 
+export { HEAD_SUMMARY_FIELDS, HEAD_SUMMARY_STRIDE } from '@headscope/wgpu-kernels';
+
+export interface SummaryOptions {
+  /** The token of every key position (the patterns of the TransformerLens scores are built from them). */
+  tokens: readonly number[];
+  excludeBos?: boolean;
+  excludeCurrentToken?: boolean;
+  /** Half length of a repeated random-token probe (its diagonals); 0 or absent for ordinary prompts. */
+  probeN?: number;
+}
+
+/** Per-head reductions of every captured layer, as the head atlas reads them back (no T×T map). */
+export interface RunSummary {
+  layers: number[];
+  nHeads: number;
+  queries: number;
+  keys: number;
+  /** [layers, H, HEAD_SUMMARY_STRIDE] sums over the query rows, fields in HEAD_SUMMARY_FIELDS order. */
+  sums: Float32Array;
+  /** [layers, H, keys] column importance imp[j]. */
+  imp: Float32Array;
+  /** What came back from the GPU, against what the captured maps hold. */
+  bytesRead: number;
+  bytesCaptured: number;
+}
+
 /**
  * What every attention capture shares, wherever the maps live (GPU buffers or host arrays): the layer
  * bookkeeping, range checks with messages that say what exists, and release. Subclasses read.
@@ -75,5 +101,11 @@ export abstract class CapturedMaps<T> {
   abstract layer(layer: number, options?: { pre?: boolean }): Promise<Float32Array>;
   /** Per-head reductions (column importance, entropy, argmax, first-key mass). */
   abstract stats(layer: number, head: number): Promise<HeadStats>;
+  /** Head-atlas reductions of every captured layer (headSummary + column importance). */
+  abstract summarize(options: SummaryOptions): Promise<RunSummary>;
   abstract release(): void;
+
+  protected checkSummaryTokens(tokens: readonly number[]): void {
+    if (tokens.length !== this.keys) throw new RangeError(`summarize needs one token per key (${this.keys}), got ${tokens.length}`);
+  }
 }

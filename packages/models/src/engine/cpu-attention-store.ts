@@ -1,5 +1,6 @@
-import { type AttentionStatsRef, attentionStatsRef } from '@headscope/wgpu-kernels';
-import { type CapturedLayerOf, CapturedMaps, type HeadStats } from './captured-maps.js';
+import { type AttentionStatsRef, attentionStatsRef, HEAD_SUMMARY_STRIDE, headSummaryRef } from '@headscope/wgpu-kernels';
+import { splitSummary } from './attention-store.js';
+import { type CapturedLayerOf, CapturedMaps, type HeadStats, type RunSummary, type SummaryOptions } from './captured-maps.js';
 
 export type CpuCapturedLayer = CapturedLayerOf<Float32Array>;
 
@@ -42,6 +43,22 @@ export class CpuAttentionStore extends CapturedMaps<Float32Array> {
       argmax: s.argmax.slice(head * T, (head + 1) * T),
       firstMass: s.firstMass.slice(head * T, (head + 1) * T),
     };
+  }
+
+  /** The head atlas's reductions from the CPU references (same layout as AttentionStore.summarize). */
+  async summarize(options: SummaryOptions): Promise<RunSummary> {
+    this.checkSummaryTokens(options.tokens);
+    const layers = this.capturedLayers;
+    const H = this.nHeads;
+    const K = this.keys;
+    const per = H * (HEAD_SUMMARY_STRIDE + K);
+    const all = new Float32Array(layers.length * per);
+    layers.forEach((l, at) => {
+      const probs = this.maps(l);
+      all.set(headSummaryRef(probs, H, this.queries, K, options.tokens, { ...options, queryOffset: this.queryOffset }), at * per);
+      all.set(attentionStatsRef(probs, H, this.queries, K, this.queryOffset).colMean, at * per + H * HEAD_SUMMARY_STRIDE);
+    });
+    return splitSummary(all, layers, H, this.queries, K);
   }
 
   /** Drops the arrays; later reads throw. */

@@ -142,6 +142,23 @@ export function attentionStats(ctx: GpuContext, args: AttentionStatsArgs): Atten
     workgroups: [Math.min(rows, 65535), ceilDiv(rows, 65535)],
     label: 'attentionStats.rows',
   });
+  columnMeanInto(ctx, probs, colMean, qoff);
+  return { colMean, entropy, argmax, firstMass };
+}
+
+/** [H, Tk] column means alone (the head atlas needs no per-row statistics). */
+export function columnMean(ctx: GpuContext, probs: GpuTensor, queryOffset?: number): GpuTensor {
+  if (probs.shape.length !== 3) throw new KernelArgumentError('columnMean', `probs must be [H, T, Tk], got [${probs.shape}]`);
+  const [h, t, tk] = probs.shape as [number, number, number];
+  const qoff = queryOffset ?? tk - t;
+  if (!Number.isInteger(qoff) || qoff < 0) throw new KernelArgumentError('columnMean', `queryOffset ${qoff} must be a non-negative integer (T=${t}, Tk=${tk})`);
+  const colMean = ctx.createTensor([h, tk], 'f32', 'columnMean');
+  if (h * t > 0 && tk > 0) columnMeanInto(ctx, probs, colMean, qoff);
+  return colMean;
+}
+
+function columnMeanInto(ctx: GpuContext, probs: GpuTensor, colMean: GpuTensor, qoff: number): void {
+  const [h, t, tk] = probs.shape as [number, number, number];
   ctx.dispatch({
     pipeline: ctx.pipelines.get('attentionStats.colMean', colMeanWgsl()),
     bindings: [probs, colMean],
@@ -154,7 +171,6 @@ export function attentionStats(ctx: GpuContext, args: AttentionStatsArgs): Atten
     workgroups: [ceilDiv(tk, COLS), h],
     label: 'attentionStats.colMean',
   });
-  return { colMean, entropy, argmax, firstMass };
 }
 
 // Generated once per distinct argument list (see memoWgsl).
