@@ -3,6 +3,8 @@ import { BufferUsage, MapMode } from './usage.js';
 export interface PassTiming {
   label: string;
   ms: number;
+  /** Start of the pass, ms after the start of the first pass of the same read. */
+  startMs: number;
 }
 
 /**
@@ -13,6 +15,8 @@ export class Profiler {
   private readonly querySet: GPUQuerySet;
   private readonly resolveBuffer: GPUBuffer;
   private readonly labels: string[] = [];
+  /** Off: passes run untimed (a benchmark times wall clock without timestamp writes, then profiles). */
+  enabled = true;
 
   constructor(
     private readonly device: GPUDevice,
@@ -28,7 +32,7 @@ export class Profiler {
   /** Timestamp writes for the next pass, or undefined when the set is full (the pass runs untimed). */
   nextPass(label: string): GPUComputePassTimestampWrites | undefined {
     const i = this.labels.length;
-    if (i >= this.capacity) return undefined;
+    if (i >= this.capacity || !this.enabled) return undefined;
     this.labels.push(label);
     return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
   }
@@ -46,7 +50,12 @@ export class Profiler {
     const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
     staging.destroy();
     const labels = this.labels.splice(0);
-    return labels.map((label, i) => ({ label, ms: Number((ticks[2 * i + 1] ?? 0n) - (ticks[2 * i] ?? 0n)) / 1e6 }));
+    const t0 = ticks[0] ?? 0n;
+    return labels.map((label, i) => ({
+      label,
+      ms: Number((ticks[2 * i + 1] ?? 0n) - (ticks[2 * i] ?? 0n)) / 1e6,
+      startMs: Number((ticks[2 * i] ?? 0n) - t0) / 1e6,
+    }));
   }
 
   destroy(): void {

@@ -1,0 +1,147 @@
+/** One timed forward pass, its GPU profile, GPU warm-up and the ratios against PyTorch, for bench/model.ts. */
+import type { Transformer } from '../packages/models/src/engine/forward.js';
+import { matmul } from '../packages/wgpu-kernels/src/kernels/matmul.js';
+import type { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
+import type { DecodeRow, ForwardRow } from './model.js';
+import { median } from './timing.js';
+
+/** maps: every layer's [H, T, T] probabilities kept; reductions: those plus every head's statistics; none: no capture. */
+export type CaptureMode = 'maps' | 'reductions' | 'none';
+
+/**
+ * One forward pass from `run` to results ready: logits of every position (what PyTorch computes too) and,
+ * per mode, the maps or the per-head statistics of every layer on the GPU; then everything is released.
+ */
+export async function forwardOnce(
+  ctx: GpuContext,
+  model: Transformer,
+  ids: readonly number[],
+  mode: CaptureMode,
+): Promise<{ latencyMs: number; recordMs: number }> {
+  if (ctx.profiler) ctx.profiler.enabled = false;
+  const t0 = performance.now();
+  const { logits, attention } = model.forward(ids, { capture: { layers: mode === 'none' ? 'none' : 'all' }, logits: 'all' });
+  const t1 = performance.now();
+  // Statistics are computed per layer on the GPU (attentionStats); reading one head's back per layer
+  // waits for all of them.
+  if (mode === 'reductions') await Promise.all(attention.capturedLayers.map((l) => attention.stats(l, 0)));
+  await ctx.sync();
+  const t2 = performance.now();
+  attention.release();
+  ctx.release(logits);
+  if (ctx.profiler) ctx.profiler.enabled = true;
+  return { latencyMs: t2 - t0, recordMs: t1 - t0 };
+}
+
+/** GPU time of one forward: the sum of its pass timestamps, and first begin → last end (medians over n runs). */
+export async function passProfile(
+  ctx: GpuContext,
+  model: Transformer,
+  ids: readonly number[],
+  mode: CaptureMode,
+  n: number,
+): Promise<{ gpuMs: number; spanMs: number; passes: number }> {
+  const gpu: number[] = [];
+  const span: number[] = [];
+  let passes = 0;
+  await ctx.timings();
+  for (let i = 0; i < n; i++) {
+    const { logits, attention } = model.forward(ids, { capture: { layers: mode === 'none' ? 'none' : 'all' }, logits: 'all' });
+    if (mode === 'reductions') await Promise.all(attention.capturedLayers.map((l) => attention.stats(l, 0)));
+    await ctx.sync();
+    const t = await ctx.timings();
+    attention.release();
+    ctx.release(logits);
+    if (!t.length) continue;
+    passes = t.length;
+    gpu.push(t.reduce((a, p) => a + p.ms, 0));
+    span.push(Math.max(...t.map((p) => p.startMs + p.ms)) - Math.min(...t.map((p) => p.startMs)));
+  }
+  return { gpuMs: median(gpu), spanMs: median(span), passes };
+}
+
+/** Keeps the GPU busy for `ms` (1024³ products, several in flight) so it runs at its loaded clocks (bench/README.md). */
+export async function warmGpu(ctx: GpuContext, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  const n = 1024;
+  const a = ctx.createTensor([n, n], 'f32', 'warm.a');
+  const b = ctx.createTensor([n, n], 'f32', 'warm.b');
+  const out = ctx.createTensor([n, n], 'f32', 'warm.out');
+  const t0 = performance.now();
+  let inFlight: Promise<unknown> | null = null;
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 8; i++) matmul(ctx, { a, b, out });
+    ctx.flush();
+    const done = ctx.device.queue.onSubmittedWorkDone();
+    if (inFlight) await inFlight;
+    inFlight = done;
+  }
+  await ctx.sync();
+  ctx.release(a, b, out);
+}
+
+/** What bench/model_torch.py writes. */
+export interface TorchResults {
+  device: string;
+  torch: string;
+  transformers: string;
+  forward: { model: string; T: number; impl: 'eager' | 'sdpa'; attentions: boolean; ms: number; gpuMs: number | null }[];
+  decode: { model: string; impl: 'eager' | 'sdpa'; prompt: number; steps: number; tokensPerS: number; msPerToken: number }[];
+}
+
+export interface RatioRow {
+  model: string;
+  T: number;
+  mapsMs?: number;
+  reductionsMs?: number;
+  noneMs?: number;
+  torchEagerAttnMs?: number;
+  torchSdpaMs?: number;
+  /** Headscope all maps / PyTorch eager with output_attentions (< 1: faster). */
+  mapsVsEager?: number;
+  /** Headscope no capture / PyTorch sdpa. */
+  noneVsSdpa?: number;
+}
+
+/** Joins the two sides by (model, T) and prints the table with ratios (Headscope time / PyTorch time). */
+export function torchRatios(forward: ForwardRow[], decode: DecodeRow[], torch: TorchResults): RatioRow[] {
+  const ours = (m: string, T: number, mode: string) => forward.find((r) => r.model === m && r.T === T && r.mode === mode)?.latencyMs;
+  const theirs = (m: string, T: number, impl: string, att: boolean) =>
+    torch.forward.find((r) => r.model === m && r.T === T && r.impl === impl && r.attentions === att)?.ms;
+  const keys = [...new Set(forward.map((r) => `${r.model}|${r.T}`))];
+  const rows: RatioRow[] = keys.map((k) => {
+    const [model = '', t = '0'] = k.split('|');
+    const T = Number(t);
+    const row: RatioRow = { model, T };
+    const set = <K extends keyof RatioRow>(key: K, v: RatioRow[K] | undefined) => {
+      if (v !== undefined && !Number.isNaN(v)) row[key] = v;
+    };
+    set('mapsMs', ours(model, T, 'maps'));
+    set('reductionsMs', ours(model, T, 'reductions'));
+    set('noneMs', ours(model, T, 'none'));
+    set('torchEagerAttnMs', theirs(model, T, 'eager', true));
+    set('torchSdpaMs', theirs(model, T, 'sdpa', false));
+    if (row.mapsMs && row.torchEagerAttnMs) row.mapsVsEager = row.mapsMs / row.torchEagerAttnMs;
+    if (row.noneMs && row.torchSdpaMs) row.noneVsSdpa = row.noneMs / row.torchSdpaMs;
+    return row;
+  });
+  const f = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
+  console.log(`\nPyTorch ${torch.torch} (transformers ${torch.transformers}) on ${torch.device}; medians, ms; ratio = Headscope / PyTorch`);
+  console.log('| model | T | Headscope all maps | reductions | no capture | PyTorch eager + attentions | PyTorch sdpa | maps / eager | none / sdpa |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.model} | ${r.T} | ${f(r.mapsMs)} | ${f(r.reductionsMs)} | ${f(r.noneMs)} | ${f(r.torchEagerAttnMs)} | ${f(r.torchSdpaMs)} | ${f(r.mapsVsEager)} | ${f(r.noneVsSdpa)} |`,
+    );
+  }
+  console.log('\n| model | Headscope tokens/s | PyTorch eager (sdpa) tokens/s | PyTorch eager (eager attention) tokens/s | Headscope / PyTorch sdpa |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const d of decode) {
+    const sdpa = torch.decode.find((t) => t.model === d.model && t.impl === 'sdpa');
+    const eager = torch.decode.find((t) => t.model === d.model && t.impl === 'eager');
+    console.log(
+      `| ${d.model} | ${f(d.tokensPerS, 1)} | ${f(sdpa?.tokensPerS, 1)} | ${f(eager?.tokensPerS, 1)} | ${f(sdpa ? d.tokensPerS / sdpa.tokensPerS : undefined)} |`,
+    );
+  }
+  return rows;
+}
