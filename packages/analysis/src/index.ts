@@ -8,3 +8,4 @@ export * from './prompt-sets.js';
 export * from './registry.js';
 export * from './scores.js';
 export * from './sinks.js';
+export * from './successor/index.js';

@@ -10,6 +10,8 @@ export * from './kernels/embedding.js';
 export * from './kernels/embedding.ref.js';
 export * from './kernels/gated-product.js';
 export * from './kernels/gated-product.ref.js';
+export * from './kernels/head-logits.js';
+export * from './kernels/head-logits.ref.js';
 export * from './kernels/head-summary.js';
 export * from './kernels/head-summary.ref.js';
 export * from './kernels/layer-norm.js';

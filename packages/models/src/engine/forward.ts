@@ -197,13 +197,15 @@ export class Transformer {
     return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past) };
   }
 
-  private norm(x: GpuTensor, n: Norm): GpuTensor {
+  /** The model's norm (layer or RMS) of each row of x; public for weight-space analyses (ov-circuit.ts). */
+  norm(x: GpuTensor, n: Norm): GpuTensor {
     const c = this.config;
     if (c.norm === 'layernorm') return layerNorm(this.ctx, { x, ...(n.w ? { weight: n.w } : {}), ...(n.b ? { bias: n.b } : {}), eps: c.normEps });
     return rmsNorm(this.ctx, { x, ...(n.w ? { weight: n.w } : {}), eps: c.normEps, weightOffset: c.normWeightOffset ?? 0 });
   }
 
-  private mlp(h: GpuTensor, layer: number): GpuTensor {
+  /** One layer's MLP on already-normed rows; public for weight-space analyses (ov-circuit.ts). */
+  mlp(h: GpuTensor, layer: number): GpuTensor {
     const { ctx, config: c } = this;
     const lw = this.weights.layers[layer]!;
     const up = linear(ctx, h, lw.mlpIn);

@@ -7,17 +7,18 @@
 let unicodeToByte: Map<string, number> | undefined;
 
 /**
- * GPT-2's byte-level alphabet: printable Latin-1 bytes ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves;
+ * GPT-2's byte-level alphabet (the character that stands for each byte 0..255): printable Latin-1 bytes ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves;
  * the remaining 68 bytes, in increasing order, are written as the code points 256, 257, ….
  */
-function byteLevelTable(): Map<string, number> {
-  if (unicodeToByte) return unicodeToByte;
-  const m = new Map<string, number>();
+export function byteLevelAlphabet(): string[] {
   const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   let next = 256;
-  for (let b = 0; b < 256; b++) m.set(String.fromCodePoint(printable(b) ? b : next++), b);
-  unicodeToByte = m;
-  return m;
+  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(printable(b) ? b : next++));
+}
+
+function byteLevelTable(): Map<string, number> {
+  unicodeToByte ??= new Map(byteLevelAlphabet().map((ch, b) => [ch, b]));
+  return unicodeToByte;
 }
 
 export function byteLevelPieceText(piece: string): string {

@@ -1,0 +1,3 @@
+export * from './reference.js';
+export * from './score.js';
+export * from './tasks.js';
