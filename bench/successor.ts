@@ -43,7 +43,9 @@ const model = await loadModel(ctx, new NodeDirSource(dir));
 const loadMs = performance.now() - t0;
 const c = model.config;
 const params = model.transformer.config;
-console.log(`${c.modelType}: ${c.nLayers} layers × ${c.nHeads} heads (${c.nKvHeads} KV), d_model ${c.dModel}, vocab ${c.vocabSize}; loaded in ${loadMs.toFixed(0)} ms`);
+console.log(
+  `${c.modelType}: ${c.nLayers} layers × ${c.nHeads} heads (${c.nKvHeads} KV), d_model ${c.dModel}, vocab ${c.vocabSize}; loaded in ${loadMs.toFixed(0)} ms`,
+);
 
 const wall: number[] = [];
 let bytesPerRun = 0;
