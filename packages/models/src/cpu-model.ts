@@ -1,8 +1,7 @@
 import { CPU_MAX_PARAMETERS, CpuModelTooLargeError } from './engine/cpu-errors.js';
 import { type CpuForwardOptions, type CpuForwardResult, CpuTransformer } from './engine/cpu-forward.js';
 import { hostWeights } from './engine/cpu-weights.js';
-import { engineConfig } from './engine/upload.js';
-import { ropeInvFreq } from './families/rope.js';
+import { engineConfigOf } from './engine/upload.js';
 import type { FamilySpec, ModelConfig } from './families/types.js';
 import { inspectModel } from './loading/inspect.js';
 import { type LoadModelOptions, loadModelFiles } from './loading/load-model.js';
@@ -43,7 +42,7 @@ export async function loadModelCpu(source: FileSource, options: LoadModelCpuOpti
   const files = await loadModelFiles(source, { ...load, skip: (n) => (n === 'unembed.W_U' && tied) || (load.skip?.(n) ?? false) });
   tied = files.config.tiedEmbeddings && !files.config.unembedBias;
   const { config, tokenizer, spec } = files;
-  const transformer = new CpuTransformer(engineConfig(config, config.rotary ? ropeInvFreq(config) : undefined), await hostWeights(config, files.tensors));
+  const transformer = new CpuTransformer(engineConfigOf(config), await hostWeights(config, files.tensors));
   return {
     backend: 'cpu',
     name: source.name,

@@ -1,10 +1,9 @@
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { type GenerateOptions, type GenerateResult, generate } from './engine/decode.js';
 import { type ForwardOptions, type ForwardResult, Transformer } from './engine/forward.js';
-import { engineConfig, uploadWeights } from './engine/upload.js';
+import { engineConfigOf, uploadWeights } from './engine/upload.js';
 import { WeightAccess } from './engine/weight-access.js';
 import { releaseWeights } from './engine/weights.js';
-import { ropeInvFreq } from './families/rope.js';
 import type { FamilySpec, ModelConfig } from './families/types.js';
 import { type LoadModelOptions, loadModelFiles } from './loading/load-model.js';
 import type { FileSource } from './loading/source.js';
@@ -35,7 +34,7 @@ export async function loadModel(ctx: GpuContext, source: FileSource, options: Lo
   tied = files.config.tiedEmbeddings && !files.config.unembedBias;
   const { config, tokenizer, spec } = files;
   const weights = await uploadWeights(ctx, config, files.tensors);
-  const transformer = new Transformer(ctx, engineConfig(config, config.rotary ? ropeInvFreq(config) : undefined), weights);
+  const transformer = new Transformer(ctx, engineConfigOf(config), weights);
   return {
     name: source.name,
     config,

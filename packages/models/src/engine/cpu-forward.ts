@@ -3,13 +3,24 @@
  * (capture per layer, the three intervention hooks, 'all' or 'last' logits) built from the kernels' CPU
  * references on Float32Arrays. No KV cache: every call recomputes the whole prompt.
  */
-import { activationRef, addRef, attentionRef, embeddingRef, gatedProductRef, layerNormRef, rmsNormRef, rotaryRef, rotaryTables } from '@headscope/wgpu-kernels';
+import {
+  activationRef,
+  addRef,
+  attentionRef,
+  embeddingRef,
+  gatedProductRef,
+  layerNormRef,
+  rmsNormRef,
+  rotaryRef,
+  rotaryTables,
+  softcapRef,
+} from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
 import { type CaptureSpec, resolveCapture } from './captured-maps.js';
 import { CpuAttentionStore, type CpuCapturedLayer } from './cpu-attention-store.js';
 import { type CpuModelWeights, type CpuNorm, linearCpu } from './cpu-weights.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import { type EngineConfig, gateActivation } from './weights.js';
+import { type EngineConfig, gateActivation, layerAttentionOf } from './weights.js';
 
 export interface CpuForwardOptions {
   capture?: CaptureSpec;
@@ -25,8 +36,7 @@ export interface CpuForwardResult {
 }
 
 export class CpuTransformer {
-  private readonly cos?: Float32Array;
-  private readonly sin?: Float32Array;
+  private readonly tables: { global?: { cos: Float32Array; sin: Float32Array }; local?: { cos: Float32Array; sin: Float32Array } } = {};
 
   constructor(
     readonly config: EngineConfig,
@@ -34,9 +44,8 @@ export class CpuTransformer {
   ) {
     if (config.positional === 'rotary') {
       if (!config.rotary) throw new Error('rotary positions need config.rotary');
-      const t = rotaryTables(config.rotary.invFreq, config.nCtx);
-      this.cos = t.cos;
-      this.sin = t.sin;
+      this.tables.global = rotaryTables(config.rotary.invFreq, config.nCtx);
+      if (config.localRotary) this.tables.local = rotaryTables(config.localRotary.invFreq, config.nCtx);
     }
   }
 
@@ -52,19 +61,28 @@ export class CpuTransformer {
     const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, T);
     const D = c.dModel;
 
-    let x = embeddingRef(Uint32Array.from(ids), w.embed, D, w.pos ? { table: w.pos, offset: 0 } : undefined);
+    let x = embeddingRef(Uint32Array.from(ids), w.embed, D, w.pos ? { table: w.pos, offset: 0 } : undefined, c.embedScale ?? 1);
     const captured = new Map<number, CpuCapturedLayer>();
+    const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
 
     for (let l = 0; l < c.nLayers; l++) {
       const lw = w.layers[l]!;
-      const h = this.norm(x, lw.ln1);
+      const la = layerAttentionOf(c, l);
+      const h = preNorms ? this.norm(x, lw.ln1) : x;
       let q = linearCpu(h, T, lw.q);
       let k = linearCpu(h, T, lw.k);
       const v = linearCpu(h, T, lw.v);
-      if (c.positional === 'rotary') {
-        const r = c.rotary!;
+      if (lw.qNorm && lw.kNorm) {
+        // Per head: rows of d_head; over the projection: rows of heads·d_head.
+        const qk = (t: Float32Array, weight: Float32Array) => rmsNormRef(t, weight.length, weight, c.normEps, c.normWeightOffset ?? 0);
+        q = qk(q, lw.qNorm);
+        k = qk(k, lw.kNorm);
+      }
+      const table = la.rope === 'none' ? undefined : la.rope === 'local' ? this.tables.local : this.tables.global;
+      if (table) {
+        const r = la.rope === 'local' ? c.localRotary! : c.rotary!;
         const rot = (t: Float32Array, numHeads: number) =>
-          rotaryRef({ x: t, numHeads, headDim: c.dHead, cos: this.cos!, sin: this.sin!, positionOffset: 0, rotaryDim: r.dim, style: r.style });
+          rotaryRef({ x: t, numHeads, headDim: c.dHead, cos: table.cos, sin: table.sin, positionOffset: 0, rotaryDim: r.dim, style: r.style });
         q = rot(q, c.nHeads);
         k = rot(k, c.nKvHeads);
       }
@@ -79,26 +97,32 @@ export class CpuTransformer {
         kvLength: T,
         queryOffset: 0,
         ...(c.attnScale !== undefined ? { scale: c.attnScale } : {}),
+        ...(la.window !== null ? { window: la.window } : {}),
+        ...(c.attnSoftcap !== undefined ? { softcap: c.attnSoftcap } : {}),
         ...(lh?.logitBias ? { logitBias: lh.logitBias } : {}),
         ...(lh?.colScale ? { colScale: lh.colScale } : {}),
         ...(lh?.headScale ? { headScale: lh.headScale } : {}),
         ...(lh?.act ? { act: lh.act } : {}),
       });
       if (captureLayers.has(l)) captured.set(l, { probs: att.probs, ...(options.capture?.pre ? { pre: att.probsPre } : {}) });
-      const attnOut = linearCpu(att.out, T, lw.o);
+      let attnOut = linearCpu(att.out, T, lw.o);
+      if (lw.ln1Post) attnOut = this.norm(attnOut, lw.ln1Post);
       if (c.parallelResidual) {
         // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
         const m = this.mlp(this.norm(x, lw.ln2), T, l);
         x = addRef(addRef(x, attnOut), m);
       } else {
         x = addRef(x, attnOut);
-        x = addRef(x, this.mlp(this.norm(x, lw.ln2), T, l));
+        let m = this.mlp(preNorms ? this.norm(x, lw.ln2) : x, T, l);
+        if (lw.ln2Post) m = this.norm(m, lw.ln2Post);
+        x = addRef(x, m);
       }
     }
 
     const rows = options.logits === 'last' ? 1 : T;
     const last = rows === T ? x : x.slice((T - 1) * D, T * D);
-    const logits = linearCpu(this.norm(last, w.lnFinal), rows, w.unembed);
+    const raw = linearCpu(this.norm(last, w.lnFinal), rows, w.unembed);
+    const logits = c.finalSoftcap === undefined ? raw : softcapRef(raw, c.finalSoftcap);
     return { logits, attention: new CpuAttentionStore(captured, c.nHeads, T, T, 0) };
   }
 

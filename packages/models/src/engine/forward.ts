@@ -12,12 +12,13 @@ import {
   rmsNorm,
   rotary,
   rotaryTables,
+  softcap,
 } from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
 import { AttentionStore, type CapturedLayer } from './attention-store.js';
 import { type CaptureSpec, resolveCapture } from './captured-maps.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import { type EngineConfig, gateActivation, type Linear, type ModelWeights, type Norm } from './weights.js';
+import { type EngineConfig, gateActivation, type Linear, layerAttentionOf, type ModelWeights, type Norm } from './weights.js';
 
 export type { CaptureSpec } from './captured-maps.js';
 
@@ -51,8 +52,8 @@ export class KvCache {
  * decides the flags in EngineConfig (norm kind, positions, MLP kind, parallel residual) and the weights.
  */
 export class Transformer {
-  private readonly cos?: GpuTensor;
-  private readonly sin?: GpuTensor;
+  /** cos/sin tables [n_ctx, rotary/2] of the global rotary and, for Gemma 3's local layers, the local one. */
+  private readonly tables: { global?: { cos: GpuTensor; sin: GpuTensor }; local?: { cos: GpuTensor; sin: GpuTensor } } = {};
 
   constructor(
     readonly ctx: GpuContext,
@@ -61,11 +62,16 @@ export class Transformer {
   ) {
     if (config.positional === 'rotary') {
       if (!config.rotary) throw new Error('rotary positions need config.rotary');
-      const t = rotaryTables(config.rotary.invFreq, config.nCtx);
-      const half = config.rotary.invFreq.length;
-      this.cos = ctx.upload(t.cos, [config.nCtx, half], 'rotary.cos');
-      this.sin = ctx.upload(t.sin, [config.nCtx, half], 'rotary.sin');
+      this.tables.global = this.uploadTables(config.rotary.invFreq, 'rotary');
+      if (config.localRotary) this.tables.local = this.uploadTables(config.localRotary.invFreq, 'rotary.local');
     }
+  }
+
+  private uploadTables(invFreq: Float32Array, label: string): { cos: GpuTensor; sin: GpuTensor } {
+    const { nCtx } = this.config;
+    const t = rotaryTables(invFreq, nCtx);
+    const half = invFreq.length;
+    return { cos: this.ctx.upload(t.cos, [nCtx, half], `${label}.cos`), sin: this.ctx.upload(t.sin, [nCtx, half], `${label}.sin`) };
   }
 
   createCache(capacity = this.config.nCtx): KvCache {
@@ -106,17 +112,29 @@ export class Transformer {
     };
 
     const idsT = tmp(ctx.upload(Uint32Array.from(ids), [T], 'ids'));
-    const x = embedding(ctx, { ids: idsT, table: w.embed, ...(w.pos ? { positions: { table: w.pos, offset: past } } : {}) });
+    const x = embedding(ctx, {
+      ids: idsT,
+      table: w.embed,
+      ...(w.pos ? { positions: { table: w.pos, offset: past } } : {}),
+      ...(c.embedScale !== undefined ? { scale: c.embedScale } : {}),
+    });
     const captured = new Map<number, CapturedLayer>();
+    const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
 
     for (let l = 0; l < c.nLayers; l++) {
       const lw = w.layers[l]!;
-      const h = tmp(this.norm(x, lw.ln1));
-      const q = tmp(linear(ctx, h, lw.q));
-      const k = tmp(linear(ctx, h, lw.k));
+      const la = layerAttentionOf(c, l);
+      const h = preNorms ? tmp(this.norm(x, lw.ln1)) : x;
+      let q = tmp(linear(ctx, h, lw.q));
+      let k = tmp(linear(ctx, h, lw.k));
       const v = tmp(linear(ctx, h, lw.v));
-      if (c.positional === 'rotary') {
-        const r = c.rotary!;
+      if (lw.qNorm && lw.kNorm) {
+        q = tmp(this.qkNorm(q, lw.qNorm, c.nHeads));
+        k = tmp(this.qkNorm(k, lw.kNorm, c.nKvHeads));
+      }
+      const table = la.rope === 'none' ? undefined : la.rope === 'local' ? this.tables.local : this.tables.global;
+      if (table) {
+        const r = la.rope === 'local' ? c.localRotary! : c.rotary!;
         for (const [t, heads] of [
           [q, c.nHeads],
           [k, c.nKvHeads],
@@ -126,8 +144,8 @@ export class Transformer {
             out: t,
             numHeads: heads,
             headDim: c.dHead,
-            cos: this.cos!,
-            sin: this.sin!,
+            cos: table.cos,
+            sin: table.sin,
             positionOffset: past,
             rotaryDim: r.dim,
             style: r.style,
@@ -161,6 +179,8 @@ export class Transformer {
           kvLength: total,
           queryOffset: past,
           ...(c.attnScale !== undefined ? { scale: c.attnScale } : {}),
+          ...(la.window !== null ? { window: la.window } : {}),
+          ...(c.attnSoftcap !== undefined ? { softcap: c.attnSoftcap } : {}),
           ...(lh?.logitBias ? { logitBias: tmp(ctx.upload(lh.logitBias, [c.nHeads, total], 'logitBias')) } : {}),
           ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
           ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
@@ -169,15 +189,18 @@ export class Transformer {
           ...(cap?.pre ? { capturePre: cap.pre } : {}),
         }),
       );
-      const attnOut = tmp(linear(ctx, att, lw.o));
+      let attnOut = tmp(linear(ctx, att, lw.o));
+      if (lw.ln1Post) attnOut = tmp(this.norm(attnOut, lw.ln1Post));
+      const mlpIn = () => (preNorms ? tmp(this.norm(x, lw.ln2)) : x);
       if (c.parallelResidual) {
         // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
-        const m = tmp(this.mlp(tmp(this.norm(x, lw.ln2)), l));
+        const m = tmp(this.mlp(mlpIn(), l));
         addInto(ctx, x, attnOut);
         addInto(ctx, x, m);
       } else {
         addInto(ctx, x, attnOut);
-        const m = tmp(this.mlp(tmp(this.norm(x, lw.ln2)), l));
+        let m = tmp(this.mlp(mlpIn(), l));
+        if (lw.ln2Post) m = tmp(this.norm(m, lw.ln2Post));
         addInto(ctx, x, m);
       }
     }
@@ -189,6 +212,7 @@ export class Transformer {
     }
     const final = tmp(this.norm(last, w.lnFinal));
     const logits = linear(ctx, final, w.unembed);
+    if (c.finalSoftcap !== undefined) softcap(ctx, { x: logits, cap: c.finalSoftcap, out: logits });
     temps.push(x);
     ctx.flush();
     // Pooled temporaries may be reused by later dispatches: queue order keeps this safe after flush.
@@ -202,6 +226,15 @@ export class Transformer {
     const c = this.config;
     if (c.norm === 'layernorm') return layerNorm(this.ctx, { x, ...(n.w ? { weight: n.w } : {}), ...(n.b ? { bias: n.b } : {}), eps: c.normEps });
     return rmsNorm(this.ctx, { x, ...(n.w ? { weight: n.w } : {}), eps: c.normEps, weightOffset: c.normWeightOffset ?? 0 });
+  }
+
+  /** RMSNorm of a [T, heads·d_head] projection: per head (rows of d_head) or over the whole row. */
+  private qkNorm(t: GpuTensor, weight: GpuTensor, heads: number): GpuTensor {
+    const c = this.config;
+    const rows = t.size / (heads * c.dHead);
+    const view = c.qkNorm === 'head' ? t.reshape([rows * heads, c.dHead]) : t;
+    const out = rmsNorm(this.ctx, { x: view, weight, eps: c.normEps, weightOffset: c.normWeightOffset ?? 0 });
+    return out.reshape(t.shape);
   }
 
   /** One layer's MLP on already-normed rows; public for weight-space analyses (ov-circuit.ts). */

@@ -1,4 +1,5 @@
 import type { GpuContext, GpuTensor } from '@headscope/wgpu-kernels';
+import { ropeInvFreq } from '../families/rope.js';
 import type { ModelConfig } from '../families/types.js';
 import type { CanonicalTensor as LoadedTensor } from '../loading/load-model.js';
 import { assembleWeights, type EngineConfig, type ModelWeights } from './weights.js';
@@ -20,8 +21,8 @@ export async function uploadWeights(ctx: GpuContext, config: ModelConfig, tensor
   return assembleWeights(config, gpu);
 }
 
-/** The forward pass's view of a normalised config. */
-export function engineConfig(c: ModelConfig, invFreq: Float32Array | undefined): EngineConfig {
+/** The forward pass's view of a normalised config (`localInvFreq`: the rotary of 'local' layers, when the model has one). */
+export function engineConfig(c: ModelConfig, invFreq: Float32Array | undefined, localInvFreq?: Float32Array): EngineConfig {
   return {
     nLayers: c.nLayers,
     nHeads: c.nHeads,
@@ -37,5 +38,19 @@ export function engineConfig(c: ModelConfig, invFreq: Float32Array | undefined):
     act: c.mlp.act,
     gatedMlp: c.mlp.gated,
     parallelResidual: c.parallelResidual,
+    ...(c.normWeightOffset !== undefined ? { normWeightOffset: c.normWeightOffset } : {}),
+    ...(c.embedScale !== undefined ? { embedScale: c.embedScale } : {}),
+    ...(c.sublayerNorms !== undefined ? { sublayerNorms: c.sublayerNorms } : {}),
+    ...(c.qkNorm !== undefined ? { qkNorm: c.qkNorm } : {}),
+    ...(c.attnScale !== undefined ? { attnScale: c.attnScale } : {}),
+    ...(c.attnSoftcap !== undefined ? { attnSoftcap: c.attnSoftcap } : {}),
+    ...(c.finalSoftcap !== undefined ? { finalSoftcap: c.finalSoftcap } : {}),
+    ...(c.layerAttention ? { layers: c.layerAttention } : {}),
+    ...(c.localRotary && localInvFreq ? { localRotary: { dim: c.localRotary.dim, style: c.localRotary.style, invFreq: localInvFreq } } : {}),
   };
+}
+
+/** engineConfig with the rotary tables computed from the config (global and, for Gemma 3, local). */
+export function engineConfigOf(c: ModelConfig): EngineConfig {
+  return engineConfig(c, c.rotary ? ropeInvFreq(c.rotary) : undefined, c.localRotary ? ropeInvFreq(c.localRotary) : undefined);
 }

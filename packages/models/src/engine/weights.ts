@@ -15,12 +15,20 @@ export interface NormOf<T> {
 }
 
 export interface LayerWeightsOf<T> {
+  /** Pre-attention norm (empty when the config has post-norms only). */
   ln1: NormOf<T>;
+  /** Norm of the attention output before the residual add (Gemma, OLMo-2). */
+  ln1Post?: NormOf<T>;
+  /** RMSNorm weights of queries and keys ([d_head] per head, or the whole projection): Qwen3, Gemma 3, OLMo-2. */
+  qNorm?: T;
+  kNorm?: T;
   q: LinearOf<T>;
   k: LinearOf<T>;
   v: LinearOf<T>;
   o: LinearOf<T>;
   ln2: NormOf<T>;
+  /** Norm of the MLP output before the residual add (Gemma, OLMo-2). */
+  ln2Post?: NormOf<T>;
   /** Up projection (the only input projection for non-gated MLPs). */
   mlpIn: LinearOf<T>;
   /** Gate projection of gated MLPs (SwiGLU): out = W_out·(act(gate) ⊙ up). */
@@ -61,8 +69,11 @@ export function assembleWeights<T>(config: ModelConfig, tensors: ReadonlyMap<str
   const layers: LayerWeightsOf<T>[] = [];
   for (let l = 0; l < config.nLayers; l++) {
     const p = `blocks.${l}`;
+    const post = (config.sublayerNorms ?? 'pre') !== 'pre';
     layers.push({
       ln1: norm(`${p}.ln1`),
+      ...(post ? { ln1Post: norm(`${p}.ln1_post`), ln2Post: norm(`${p}.ln2_post`) } : {}),
+      ...(config.qkNorm ? { qNorm: need(`${p}.attn.q_norm.w`), kNorm: need(`${p}.attn.k_norm.w`) } : {}),
       q: lin(`${p}.attn.W_Q`, `${p}.attn.b_Q`),
       k: lin(`${p}.attn.W_K`, `${p}.attn.b_K`),
       v: lin(`${p}.attn.W_V`, `${p}.attn.b_V`),
@@ -101,12 +112,31 @@ export interface EngineConfig {
   parallelResidual: boolean;
   /** Multiplies attention scores; default 1/√d_head. */
   attnScale?: number;
+  /** Multiplies token embeddings (Gemma: √d_model). */
+  embedScale?: number;
+  /** 'pre' (default), 'sandwich' (pre and post norms, Gemma) or 'post' (OLMo-2). */
+  sublayerNorms?: 'pre' | 'sandwich' | 'post';
+  /** RMSNorm of q and k before rotary, per head or over the whole projection. */
+  qkNorm?: 'head' | 'projection';
+  /** Attention-logit soft-cap before softmax (Gemma 2). */
+  attnSoftcap?: number;
+  /** Final-logit soft-cap (Gemma 2). */
+  finalSoftcap?: number;
+  /** Per-layer window and rotary choice; absent = full attention with `rotary` everywhere. */
+  layers?: readonly { window: number | null; rope: 'global' | 'local' | 'none' }[];
+  /** Rotary of the 'local' layers. */
+  localRotary?: { dim: number; style: 'half' | 'interleaved'; invFreq: Float32Array };
+}
+
+/** Layer l's window and rotary choice (the defaults where the config has no per-layer list). */
+export function layerAttentionOf(c: EngineConfig, l: number): { window: number | null; rope: 'global' | 'local' | 'none' } {
+  return c.layers?.[l] ?? { window: null, rope: c.positional === 'rotary' ? 'global' : 'none' };
 }
 
 export function releaseWeights(w: ModelWeights): void {
   const all: (GpuTensor | undefined)[] = [w.embed, w.pos, w.lnFinal.w, w.lnFinal.b, w.unembed.w, w.unembed.b];
   for (const l of w.layers) {
-    all.push(l.ln1.w, l.ln1.b, l.ln2.w, l.ln2.b);
+    all.push(l.ln1.w, l.ln1.b, l.ln2.w, l.ln2.b, l.ln1Post?.w, l.ln2Post?.w, l.qNorm, l.kNorm);
     for (const lin of [l.q, l.k, l.v, l.o, l.mlpIn, l.mlpGate, l.mlpOut]) if (lin) all.push(lin.w, lin.b);
   }
   // Tied embeddings share one buffer: destroy each buffer once.

@@ -5,7 +5,7 @@
 import type { ModelConfig, TensorMapping, TensorTransform } from './types.js';
 
 /** Symbolic dimensions, resolved against a ModelConfig. q = n_heads·d_head, kv = n_kv_heads·d_head, qkv = q + 2·kv (fused). */
-export type Dim = 'd' | 'vocab' | 'ctx' | 'ff' | 'q' | 'kv' | 'qkv';
+export type Dim = 'd' | 'vocab' | 'ctx' | 'ff' | 'q' | 'kv' | 'qkv' | 'dh';
 
 export function dimSize(dim: Dim | number, c: ModelConfig): number {
   if (typeof dim === 'number') return dim;
@@ -24,6 +24,8 @@ export function dimSize(dim: Dim | number, c: ModelConfig): number {
       return c.nKvHeads * c.dHead;
     case 'qkv':
       return (c.nHeads + 2 * c.nKvHeads) * c.dHead;
+    case 'dh':
+      return c.dHead;
   }
 }
 
@@ -53,14 +55,24 @@ export const CANONICAL_SHAPES: Readonly<Record<string, readonly Dim[]>> = {
   'ln_final.b': ['d'],
   'unembed.W_U': ['d', 'vocab'],
   'unembed.b_U': ['vocab'],
+  'blocks.{l}.ln1_post.w': ['d'],
+  'blocks.{l}.ln2_post.w': ['d'],
 };
+
+/** q/k norms are per head ([d_head]) or over the whole projection ([n_heads·d_head]), as the config says. */
+function qkNormShape(name: string, c: ModelConfig): number[] | undefined {
+  const m = /^blocks\.\d+\.attn\.([qk])_norm\.w$/.exec(name);
+  if (!m || !c.qkNorm) return undefined;
+  if (c.qkNorm === 'head') return [c.dHead];
+  return [dimSize(m[1] === 'q' ? 'q' : 'kv', c)];
+}
 
 export function canonicalPattern(name: string): string {
   return name.replace(/^blocks\.\d+\./, 'blocks.{l}.');
 }
 
 export function canonicalShape(name: string, c: ModelConfig): number[] | undefined {
-  return CANONICAL_SHAPES[canonicalPattern(name)]?.map((d) => dimSize(d, c));
+  return qkNormShape(name, c) ?? CANONICAL_SHAPES[canonicalPattern(name)]?.map((d) => dimSize(d, c));
 }
 
 /** The canonical tensors a config implies, independent of any family's checkpoint naming. */
@@ -69,7 +81,11 @@ export function requiredCanonicalNames(c: ModelConfig): string[] {
   if (c.positional === 'learned') names.push('pos_embed.W_pos');
   for (let l = 0; l < c.nLayers; l++) {
     const p = `blocks.${l}.`;
-    names.push(`${p}ln1.w`, `${p}attn.W_Q`, `${p}attn.W_K`, `${p}attn.W_V`, `${p}attn.W_O`, `${p}ln2.w`, `${p}mlp.W_in`, `${p}mlp.W_out`);
+    const norms = c.sublayerNorms ?? 'pre';
+    if (norms !== 'post') names.push(`${p}ln1.w`, `${p}ln2.w`);
+    if (norms !== 'pre') names.push(`${p}ln1_post.w`, `${p}ln2_post.w`);
+    if (c.qkNorm) names.push(`${p}attn.q_norm.w`, `${p}attn.k_norm.w`);
+    names.push(`${p}attn.W_Q`, `${p}attn.W_K`, `${p}attn.W_V`, `${p}attn.W_O`, `${p}mlp.W_in`, `${p}mlp.W_out`);
     if (c.normBias) names.push(`${p}ln1.b`, `${p}ln2.b`);
     if (c.qkvBias) names.push(`${p}attn.b_Q`, `${p}attn.b_K`, `${p}attn.b_V`);
     if (c.attnBias) names.push(`${p}attn.b_O`);

@@ -47,19 +47,18 @@ export function mapActivation(field: string, name: string): Activation {
 }
 
 /** rope_scaling as written by transformers ≤4 (`rope_scaling`) or ≥5 (`rope_parameters`, which also holds the theta). */
-export const ropeScalingSchema = z
-  .object({
-    rope_type: z.string().optional(),
-    type: z.string().optional(),
-    factor: positive.optional(),
-    low_freq_factor: positive.optional(),
-    high_freq_factor: positive.optional(),
-    original_max_position_embeddings: posInt.optional(),
-    rope_theta: positive.optional(),
-    partial_rotary_factor: z.number().gt(0).lte(1).optional(),
-  })
-  .nullable()
-  .optional();
+export const ropeObjectSchema = z.object({
+  rope_type: z.string().optional(),
+  type: z.string().optional(),
+  factor: positive.optional(),
+  low_freq_factor: positive.optional(),
+  high_freq_factor: positive.optional(),
+  original_max_position_embeddings: posInt.optional(),
+  rope_theta: positive.optional(),
+  partial_rotary_factor: z.number().gt(0).lte(1).optional(),
+});
+
+export const ropeScalingSchema = ropeObjectSchema.nullable().optional();
 
 export type RawRopeScaling = z.infer<typeof ropeScalingSchema>;
 

@@ -1,10 +1,14 @@
 export { CANONICAL_SHAPES, canonicalShape, type Dim, requiredCanonicalNames } from './canonical.js';
+export { gemma2, gemma3 } from './gemma.js';
 export { gptNeox } from './gpt-neox.js';
 export { gpt2 } from './gpt2.js';
 export { llama } from './llama.js';
 export { mistral } from './mistral.js';
+export { olmo2 } from './olmo2.js';
 export { qwen2 } from './qwen2.js';
+export { qwen3 } from './qwen3.js';
 export { familyFor, parseModelConfig, supportedModelTypes } from './registry.js';
 export { ropeInvFreq, ropeTables } from './rope.js';
+export { smollm3 } from './smollm3.js';
 export { applyTransform, transpose2d } from './transform.js';
-export type { Activation, FamilyName, FamilySpec, ModelConfig, RopeScaling, RotaryConfig, TensorMapping, TensorTransform } from './types.js';
+export type { Activation, FamilyName, FamilySpec, LayerAttention, ModelConfig, RopeScaling, RotaryConfig, TensorMapping, TensorTransform } from './types.js';

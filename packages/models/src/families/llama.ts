@@ -4,6 +4,7 @@
  * scaling none/linear/llama3. The relatives differ only in flags, set by their own small files.
  */
 import { z } from 'zod';
+import { UnsupportedConfigError } from '../errors.js';
 import { expandTemplates, type TensorTemplate } from './canonical.js';
 import {
   allIds,
@@ -43,6 +44,9 @@ export const llamaLikeSchema = z.object({
   eos_token_id: tokenIds,
   torch_dtype: z.string().nullable().optional(),
   dtype: z.string().nullable().optional(),
+  // Read only to refuse them: these families have no soft-capping.
+  attn_logit_softcapping: z.number().nullable().optional(),
+  final_logit_softcapping: z.number().nullable().optional(),
 });
 
 export type LlamaLikeRaw = z.infer<typeof llamaLikeSchema>;
@@ -53,12 +57,18 @@ export interface LlamaLikeFlavor {
   modelTypes: readonly string[];
   defaults: { rmsNormEps: number; tied: boolean; addBos: boolean; bos: number | null; eos: number | null };
   biases(r: LlamaLikeRaw): { qkv: boolean; out: boolean; mlp: boolean };
-  /** Family-specific checks/changes after the common parse (sliding windows). */
-  finish?(r: LlamaLikeRaw, c: ModelConfig): ModelConfig;
+  /** Family-specific checks/changes after the common parse (sliding windows, q/k norms); `raw` is config.json as parsed. */
+  finish?(r: LlamaLikeRaw, c: ModelConfig, raw: Record<string, unknown>): ModelConfig;
+  /** The checkpoint layout, when it is not LLAMA_TENSORS. */
+  tensors?: readonly TensorTemplate[];
 }
 
 export function parseLlamaLike(flavor: LlamaLikeFlavor, raw: unknown): ModelConfig {
   const r = parseWith(llamaLikeSchema, raw);
+  for (const field of ['attn_logit_softcapping', 'final_logit_softcapping'] as const) {
+    const v = r[field];
+    if (v !== null && v !== undefined) throw new UnsupportedConfigError(field, String(v), `null (${flavor.family} has no soft-capping)`);
+  }
   const dHead = headDim(r.hidden_size, r.num_attention_heads, r.head_dim);
   const b = flavor.biases(r);
   const act = mapActivation('hidden_act', r.hidden_act ?? 'silu');
@@ -95,7 +105,7 @@ export function parseLlamaLike(flavor: LlamaLikeFlavor, raw: unknown): ModelConf
     addBos: flavor.defaults.addBos,
     torchDtype: r.torch_dtype ?? r.dtype ?? null,
   };
-  return checkConsistent(flavor.finish ? flavor.finish(r, c) : c);
+  return checkConsistent(flavor.finish ? flavor.finish(r, c, raw as Record<string, unknown>) : c);
 }
 
 const L = 'model.layers.{l}.';
@@ -130,7 +140,7 @@ export function llamaLikeSpec(flavor: LlamaLikeFlavor): FamilySpec {
     family: flavor.family,
     modelTypes: flavor.modelTypes,
     parseConfig: (raw) => parseLlamaLike(flavor, raw),
-    tensors: (c) => expandTemplates(LLAMA_TENSORS, c),
+    tensors: (c) => expandTemplates(flavor.tensors ?? LLAMA_TENSORS, c),
   };
 }
 

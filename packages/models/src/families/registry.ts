@@ -1,14 +1,18 @@
 /** model_type → FamilySpec (the transformers.js-style registry), and config.json → { spec, config }. */
 import { InvalidConfigError, UnsupportedModelTypeError } from '../errors.js';
+import { gemma2, gemma3 } from './gemma.js';
 import { gptNeox } from './gpt-neox.js';
 import { gpt2 } from './gpt2.js';
 import { llama } from './llama.js';
 import { mistral } from './mistral.js';
+import { olmo2 } from './olmo2.js';
 import { qwen2 } from './qwen2.js';
+import { qwen3 } from './qwen3.js';
+import { smollm3 } from './smollm3.js';
 import type { FamilySpec, ModelConfig } from './types.js';
 
 const REGISTRY = new Map<string, FamilySpec>();
-for (const spec of [gpt2, gptNeox, llama, qwen2, mistral]) for (const t of spec.modelTypes) REGISTRY.set(t, spec);
+for (const spec of [gpt2, gptNeox, llama, qwen2, mistral, gemma2, gemma3, qwen3, olmo2, smollm3]) for (const t of spec.modelTypes) REGISTRY.set(t, spec);
 
 export function supportedModelTypes(): string[] {
   return [...REGISTRY.keys()].sort();

@@ -12,7 +12,7 @@
  * gate_proj → W_gate, up_proj → W_in, down_proj → W_out).
  */
 
-export type FamilyName = 'gpt2' | 'gpt_neox' | 'llama' | 'qwen2' | 'mistral';
+export type FamilyName = 'gpt2' | 'gpt_neox' | 'llama' | 'qwen2' | 'mistral' | 'gemma2' | 'gemma3' | 'qwen3' | 'olmo2' | 'smollm3';
 
 /** Names match the kernels' activation ops (wgpu-kernels activation.ts / gated-product.ts). */
 export type Activation = 'gelu_erf' | 'gelu_tanh' | 'silu' | 'relu';
@@ -29,6 +29,14 @@ export interface RotaryConfig {
   /** 'half': pairs (i, i + dim/2), HF rotate_half; 'interleaved': pairs (2i, 2i+1) (GPT-J, Meta's layout). */
   style: 'half' | 'interleaved';
   scaling: RopeScaling;
+}
+
+/** How one layer's attention differs from the model-wide default (Gemma's local layers, SmolLM3's NoPE layers). */
+export interface LayerAttention {
+  /** Sliding window: a query sees the `window` most recent keys, itself included; null = full causal attention. */
+  window: number | null;
+  /** Which rotary embedding the layer applies: the model's `rotary`, `localRotary`, or none (NoPE). */
+  rope: 'global' | 'local' | 'none';
 }
 
 /** config.json normalised: what the forward pass needs, in one vocabulary for every family. */
@@ -70,6 +78,29 @@ export interface ModelConfig {
   addBos: boolean;
   /** Weight dtype the checkpoint declares (informative; the loader converts to fp32 whatever it finds). */
   torchDtype: string | null;
+
+  // Features of the newer families (Gemma 2/3, Qwen3, OLMo-2, SmolLM3); absent = off.
+  /** RMSNorm weights are stored as w − 1 (Gemma): y = x/rms · (offset + w). */
+  normWeightOffset?: number;
+  /** Token embeddings are multiplied by this (Gemma: √d_model). */
+  embedScale?: number;
+  /**
+   * Where the sublayer norms sit: 'pre' (default) ln1/ln2 before attention/MLP; 'sandwich' (Gemma) also
+   * ln1_post/ln2_post on each sublayer's output before the residual add; 'post' (OLMo-2) only those.
+   */
+  sublayerNorms?: 'pre' | 'sandwich' | 'post';
+  /** RMSNorm of queries and keys before rotary: per head over d_head (Qwen3, Gemma 3) or over the whole projection (OLMo-2). */
+  qkNorm?: 'head' | 'projection';
+  /** Multiplies attention scores (Gemma: query_pre_attn_scalar^−½); default 1/√d_head. */
+  attnScale?: number;
+  /** Attention-logit soft-capping (Gemma 2): scores become cap·tanh(score/cap) before softmax. */
+  attnSoftcap?: number;
+  /** Final-logit soft-capping (Gemma 2). */
+  finalSoftcap?: number;
+  /** Per layer, when layers differ; absent = every layer full attention with `rotary`. */
+  layerAttention?: LayerAttention[];
+  /** The rotary of 'local' layers (Gemma 3's sliding layers, base 10 000). */
+  localRotary?: RotaryConfig;
 }
 
 /**

@@ -16,7 +16,23 @@ const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
 const SHARED_BABYLLAMA = resolve(__dirname, '../../../../../shared/models/babyllama-tok105');
 
 const CASES: Array<{ name: string; weights: string }> = [
-  ...['gpt2', 'gpt2_sharded', 'gpt_neox', 'gpt_neox_seq', 'llama_gqa', 'llama3_rope', 'llama_linear_rope', 'qwen2'].map((name) => ({
+  ...[
+    'gpt2',
+    'gpt2_sharded',
+    'gpt_neox',
+    'gpt_neox_seq',
+    'llama_gqa',
+    'llama3_rope',
+    'llama_linear_rope',
+    'qwen2',
+    // Issue 16's families: windows shorter than the prompt, soft-caps, q/k norms, NoPE, a nested gemma3 config.
+    'gemma3_text',
+    'gemma3_nested',
+    'gemma2',
+    'qwen3',
+    'olmo2',
+    'smollm3',
+  ].map((name) => ({
     name,
     weights: join(FIXTURES, name),
   })),

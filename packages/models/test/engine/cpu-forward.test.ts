@@ -83,7 +83,7 @@ function bigGpt2Source(dir: string): { source: FileSource; parameters: number; w
   return { source, parameters, weightReads: () => reads };
 }
 
-for (const name of ['gpt2', 'gpt_neox', 'llama_gqa', 'qwen2']) {
+for (const name of ['gpt2', 'gpt_neox', 'llama_gqa', 'qwen2', 'gemma3_text', 'gemma3_nested', 'gemma2', 'qwen3', 'olmo2', 'smollm3']) {
   describe(`CPU path: ${name} matches transformers`, () => {
     let model: CpuLoadedModel;
     let ref: FixtureReference;
