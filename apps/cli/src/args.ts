@@ -1,14 +1,21 @@
 import { parseArgs } from 'node:util';
+import { TASK_SETS } from '@headscope/analysis';
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+const TASK_SET_IDS = TASK_SETS.map((t) => t.id).join('|');
+
 export const USAGE = `usage:
   headscope run --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --out FILE.safetensors
+                [--act HEADS [--act-tau T | --act-alpha A] [--act-beta B]] [--zerotuning HEADS --zerotuning-gamma G] [--pre]
   headscope generate --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --max-new-tokens N
                      [--temperature T] [--top-k K] [--seed S]
-  headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S]`;
+  headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S]
+  headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${'$'}{TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
+                      [--objective accuracy|entropy] [--gamma-grid 0.5,1,2] [--act-tau T] [--act-beta B] [--json OUT.json]
+HEADS: comma-separated layer.head (0-based), e.g. 1.5,2.11, or all.`;
 
 export interface CommonArgs {
   model: string;
@@ -18,8 +25,31 @@ export interface CommonArgs {
   bos?: boolean;
 }
 
+/** Calibration on `headscope run`; HEADS are checked against the model once it is loaded. */
+export interface RunCalibration {
+  act?: { heads: string; tau?: number; tauMode?: 'relative'; beta?: number };
+  zeroTuning?: { heads: string; gamma: number };
+  pre: boolean;
+}
+
+export interface CalibrateArgs {
+  model: string;
+  bos?: boolean;
+  task?: string;
+  taskSet?: string;
+  method: 'act' | 'zerotuning';
+  split: number;
+  objective: 'accuracy' | 'entropy';
+  tau?: number;
+  beta?: number;
+  /** ZeroTuning γ values to try (default 0.25 … 4 by 0.25). */
+  gammaGrid?: number[];
+  json?: string;
+}
+
 export type Command =
-  | ({ command: 'run'; out: string } & CommonArgs)
+  | ({ command: 'run'; out: string; calibration: RunCalibration } & CommonArgs)
+  | ({ command: 'calibrate' } & CalibrateArgs)
   | ({ command: 'generate'; maxNewTokens: number; temperature: number; topK: number; seed: number } & CommonArgs)
   | ({ command: 'analyze'; promptsFile?: string; maxTokens: number; probeN: number; seed: number } & Omit<CommonArgs, 'prompt' | 'ids'>)
   | { command: 'help' };
@@ -42,7 +72,7 @@ function num(name: string, text: string | undefined, fallback: number, check: (n
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
-  if (command !== 'run' && command !== 'generate' && command !== 'analyze') throw new UsageError(`unknown command "${command}"`);
+  if (command !== 'run' && command !== 'generate' && command !== 'analyze' && command !== 'calibrate') throw new UsageError(`unknown command "${command}"`);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -61,6 +91,20 @@ export function parseCommand(argv: readonly string[]): Command {
         prompts: { type: 'string' },
         'max-tokens': { type: 'string' },
         'probe-n': { type: 'string' },
+        act: { type: 'string' },
+        'act-tau': { type: 'string' },
+        'act-alpha': { type: 'string' },
+        'act-beta': { type: 'string' },
+        zerotuning: { type: 'string' },
+        'zerotuning-gamma': { type: 'string' },
+        pre: { type: 'boolean' },
+        task: { type: 'string' },
+        'task-set': { type: 'string' },
+        method: { type: 'string' },
+        split: { type: 'string' },
+        objective: { type: 'string' },
+        json: { type: 'string' },
+        'gamma-grid': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -82,6 +126,33 @@ export function parseCommand(argv: readonly string[]): Command {
       seed: num('seed', values.seed as string | undefined, 0, (n) => Number.isInteger(n)),
     };
   }
+  const str = (k: string) => values[k] as string | undefined;
+  const tau = str('act-tau') === undefined ? undefined : num('act-tau', str('act-tau'), 0, (n) => n >= 0);
+  const beta = str('act-beta') === undefined ? undefined : num('act-beta', str('act-beta'), 0, (n) => n >= 0 && n <= 1);
+  if (command === 'calibrate') {
+    const method = str('method');
+    if (method !== 'act' && method !== 'zerotuning') throw new UsageError('calibrate needs --method act or --method zerotuning');
+    if ((str('task') === undefined) === (str('task-set') === undefined))
+      throw new UsageError(`give exactly one of --task FILE.jsonl or --task-set ${TASK_SET_IDS}`);
+    const taskSet = str('task-set');
+    if (taskSet !== undefined && !TASK_SETS.some((t) => t.id === taskSet)) throw new UsageError(`--task-set must be one of ${TASK_SET_IDS} (got "${taskSet}")`);
+    const objective = str('objective') ?? 'accuracy';
+    if (objective !== 'accuracy' && objective !== 'entropy') throw new UsageError('--objective must be accuracy or entropy');
+    return {
+      command,
+      model,
+      method,
+      objective,
+      split: num('split', str('split'), 0.5, (n) => n > 0 && n < 1),
+      ...(str('task') !== undefined ? { task: str('task')! } : {}),
+      ...(taskSet !== undefined ? { taskSet } : {}),
+      ...(values.bos ? { bos: true } : values['no-bos'] ? { bos: false } : {}),
+      ...(tau !== undefined ? { tau } : {}),
+      ...(beta !== undefined ? { beta } : {}),
+      ...(str('json') !== undefined ? { json: str('json')! } : {}),
+      ...(str('gamma-grid') !== undefined ? { gammaGrid: parseGrid(str('gamma-grid')!) } : {}),
+    };
+  }
   const prompt = values.prompt as string | undefined;
   const idsText = values.ids as string | undefined;
   if ((prompt === undefined) === (idsText === undefined)) throw new UsageError('give exactly one of --prompt TEXT or --ids 1,2,3');
@@ -94,7 +165,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (command === 'run') {
     const out = values.out as string | undefined;
     if (!out) throw new UsageError('run needs --out FILE.safetensors');
-    return { command, out, ...common };
+    return { command, out, ...common, calibration: runCalibration(str, tau, beta, values.pre === true) };
   }
   if (values['max-new-tokens'] === undefined) throw new UsageError('generate needs --max-new-tokens N');
   return {
@@ -105,4 +176,32 @@ export function parseCommand(argv: readonly string[]): Command {
     topK: num('top-k', values['top-k'] as string | undefined, 50, (n) => Number.isInteger(n) && n >= 1 && n <= 64),
     seed: num('seed', values.seed as string | undefined, 0, (n) => Number.isInteger(n)),
   };
+}
+
+function runCalibration(str: (k: string) => string | undefined, tau: number | undefined, beta: number | undefined, pre: boolean): RunCalibration {
+  const out: RunCalibration = { pre };
+  const actHeads = str('act');
+  const alpha = str('act-alpha') === undefined ? undefined : num('act-alpha', str('act-alpha'), 0, (n) => n >= 0);
+  if (actHeads === undefined && (tau !== undefined || beta !== undefined || alpha !== undefined))
+    throw new UsageError('--act-tau, --act-alpha and --act-beta need --act HEADS');
+  if (tau !== undefined && alpha !== undefined) throw new UsageError('--act-tau (absolute) and --act-alpha (relative, α/N) exclude each other');
+  if (actHeads !== undefined) {
+    out.act = {
+      heads: actHeads,
+      ...(tau !== undefined ? { tau } : {}),
+      ...(alpha !== undefined ? { tau: alpha, tauMode: 'relative' as const } : {}),
+      ...(beta !== undefined ? { beta } : {}),
+    };
+  }
+  const ztHeads = str('zerotuning');
+  const gamma = str('zerotuning-gamma');
+  if ((ztHeads === undefined) !== (gamma === undefined)) throw new UsageError('--zerotuning HEADS and --zerotuning-gamma G go together');
+  if (ztHeads !== undefined) out.zeroTuning = { heads: ztHeads, gamma: num('zerotuning-gamma', gamma, 1, (n) => n > 0) };
+  return out;
+}
+
+function parseGrid(text: string): number[] {
+  const g = text.split(',').map(Number);
+  if (g.length === 0 || g.some((x) => !(x > 0 && Number.isFinite(x)))) throw new UsageError(`--gamma-grid must be comma-separated numbers > 0 (got "${text}")`);
+  return g;
 }

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { encodeSafetensors, type LoadedModel, loadModel, type TensorToWrite } from '@headscope/models';
+import { parseHeads } from '@headscope/analysis';
+import { act, encodeSafetensors, type Intervention, type LoadedModel, loadModel, type TensorToWrite, zeroTuning } from '@headscope/models';
 import { NodeDirSource } from '@headscope/models/node';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { type AnalyzeReport, analyzeModel } from './analyze.js';
-import { type CommonArgs, UsageError } from './args.js';
+import { type CommonArgs, type RunCalibration, UsageError } from './args.js';
 
 export interface RunSummary {
   family: string;
@@ -17,9 +18,21 @@ export interface RunSummary {
   tokens: number;
   bos: boolean;
   out?: string;
+  interventions?: Intervention[];
 }
 
-async function withModel<T>(
+/** The run's interventions from --act / --zerotuning, with HEADS checked against the model. */
+export function runInterventions(c: RunCalibration, nLayers: number, nHeads: number): Intervention[] {
+  const out: Intervention[] = [];
+  if (c.act) {
+    const { heads, ...settings } = c.act;
+    out.push(...act(parseHeads(heads, nLayers, nHeads), settings));
+  }
+  if (c.zeroTuning) out.push(...zeroTuning(parseHeads(c.zeroTuning.heads, nLayers, nHeads), c.zeroTuning.gamma));
+  return out;
+}
+
+export async function withModel<T>(
   args: Pick<CommonArgs, 'model' | 'prompt' | 'ids' | 'bos'>,
   body: (ctx: GpuContext, model: LoadedModel, ids: number[], bos: boolean) => Promise<T>,
 ): Promise<T> {
@@ -45,16 +58,23 @@ async function withModel<T>(
   }
 }
 
-/** One forward pass; returns the safetensors bytes (input_ids, logits, attn.<layer>) and a summary. */
-export function executeRun(args: CommonArgs & { out: string }): Promise<{ summary: RunSummary; file: Uint8Array }> {
+/**
+ * One forward pass; returns the safetensors bytes (input_ids, logits, attn.<layer>, with --pre also
+ * attn_pre.<layer>: the maps before the ACT rewrite) and a summary. Logits and maps are the calibrated ones.
+ */
+export function executeRun(args: CommonArgs & { out: string; calibration?: RunCalibration }): Promise<{ summary: RunSummary; file: Uint8Array }> {
   return withModel(args, async (ctx, model, ids, bos) => {
     const c = model.config;
-    const { logits, attention } = model.run(ids);
+    const interventions = args.calibration ? runInterventions(args.calibration, c.nLayers, c.nHeads) : [];
+    const pre = args.calibration?.pre === true;
+    const { logits, attention } = model.run(ids, { interventions, capture: { layers: 'all', pre } });
     const tensors: TensorToWrite[] = [
       { name: 'input_ids', shape: [ids.length], data: Int32Array.from(ids) },
       { name: 'logits', shape: [ids.length, c.vocabSize], data: await ctx.readF32(logits) },
     ];
-    for (let l = 0; l < c.nLayers; l++) tensors.push({ name: `attn.${l}`, shape: [c.nHeads, ids.length, ids.length], data: await attention.layer(l) });
+    const shape = [c.nHeads, ids.length, ids.length];
+    for (let l = 0; l < c.nLayers; l++) tensors.push({ name: `attn.${l}`, shape, data: await attention.layer(l) });
+    if (pre) for (let l = 0; l < c.nLayers; l++) tensors.push({ name: `attn_pre.${l}`, shape, data: await attention.layer(l, { pre: true }) });
     ctx.release(logits);
     attention.release();
     const summary: RunSummary = {
@@ -68,6 +88,7 @@ export function executeRun(args: CommonArgs & { out: string }): Promise<{ summar
       tokens: ids.length,
       bos,
       out: args.out,
+      ...(interventions.length > 0 ? { interventions } : {}),
     };
     return { summary, file: encodeSafetensors(tensors, { producer: 'headscope', model: model.name }) };
   });

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, parseCommand, USAGE, UsageError } from './args.js';
+import { executeCalibrate } from './calibrate.js';
 import { executeAnalyze, executeGenerate, executeRun } from './commands.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -26,6 +27,35 @@ async function main(argv: readonly string[]): Promise<number> {
     const { summary, file } = await executeRun(cmd);
     writeFileSync(cmd.out, file);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  }
+  if (cmd.command === 'calibrate') {
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    let last = 0;
+    const report = await executeCalibrate(
+      cmd,
+      (p) => {
+        const now = Date.now();
+        if (now - last < 1000 && p.done < p.total) return;
+        last = now;
+        process.stderr.write(`${p.phase}: ${p.done}/${p.total} forward passes\n`);
+      },
+      abort.signal,
+    );
+    for (const pr of report.problems) process.stderr.write(`headscope: task line ${pr.line} skipped: ${pr.message}\n`);
+    if (cmd.json) writeFileSync(cmd.json, `${JSON.stringify(report, null, 2)}\n`);
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const row = (name: string, s: { accuracy: number; validFormat: number; n: number }) =>
+      `${name} ${pct(s.accuracy)} (valid format ${pct(s.validFormat)}, n=${s.n})`;
+    process.stdout.write(
+      [
+        `${report.method} on ${report.task}: heads ${report.heads || '(none kept)'}${report.gamma !== undefined ? `, γ = ${report.gamma}` : ''}`,
+        `  choose split:   before ${row('', report.before.choose)}  after ${row('', report.after.choose)}`,
+        `  held-out split: before ${row('', report.before.heldOut)}  after ${row('', report.after.heldOut)}`,
+        `  ${report.seconds.toFixed(1)} s in all, ${report.secondsPerHead.toFixed(2)} s per head`,
+      ].join('\n') + '\n',
+    );
     return 0;
   }
   if (cmd.command === 'analyze') {
