@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { TASK_SETS } from '@headscope/analysis';
+import { CALIBRATION_TASK_SETS } from '@headscope/analysis';
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const TASK_SET_IDS = TASK_SETS.map((t) => t.id).join('|');
+const TASK_SET_IDS = CALIBRATION_TASK_SETS.map((t) => t.id).join('|');
 
 export const USAGE = `usage:
   headscope run --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --out FILE.safetensors
@@ -135,7 +135,8 @@ export function parseCommand(argv: readonly string[]): Command {
     if ((str('task') === undefined) === (str('task-set') === undefined))
       throw new UsageError(`give exactly one of --task FILE.jsonl or --task-set ${TASK_SET_IDS}`);
     const taskSet = str('task-set');
-    if (taskSet !== undefined && !TASK_SETS.some((t) => t.id === taskSet)) throw new UsageError(`--task-set must be one of ${TASK_SET_IDS} (got "${taskSet}")`);
+    if (taskSet !== undefined && !CALIBRATION_TASK_SETS.some((t) => t.id === taskSet))
+      throw new UsageError(`--task-set must be one of ${TASK_SET_IDS} (got "${taskSet}")`);
     const objective = str('objective') ?? 'accuracy';
     if (objective !== 'accuracy' && objective !== 'entropy') throw new UsageError('--objective must be accuracy or entropy');
     return {

@@ -7,16 +7,16 @@ import { readFileSync } from 'node:fs';
 import {
   type ActSearchResult,
   actHeadSearch,
+  CALIBRATION_TASK_SETS,
+  calibrationTaskJsonl,
   encodeTasks,
   formatHeads,
   parseTaskLines,
   type SearchProgress,
   scoringModel,
   splitExamples,
-  TASK_SETS,
   type TaskLineProblem,
   type TaskScore,
-  taskSetJsonl,
   type ZeroTuningSearchResult,
   zeroTuningSearch,
 } from '@headscope/analysis';
@@ -42,8 +42,8 @@ export interface CalibrateReport {
 }
 
 export function executeCalibrate(args: CalibrateArgs, onProgress: (p: SearchProgress) => void, signal?: AbortSignal): Promise<CalibrateReport> {
-  const set = args.taskSet ? TASK_SETS.find((t) => t.id === args.taskSet)! : undefined;
-  const text = set ? taskSetJsonl(set) : readFileSync(args.task!, 'utf8');
+  const set = args.taskSet ? CALIBRATION_TASK_SETS.find((t) => t.id === args.taskSet)! : undefined;
+  const text = set ? calibrationTaskJsonl(set) : readFileSync(args.task!, 'utf8');
   const parsed = parseTaskLines(text);
   return withModel({ model: args.model, ...(args.bos !== undefined ? { bos: args.bos } : {}) }, async (_ctx, model, _ids, bos) => {
     const { examples, problems } = encodeTasks(parsed, (t, o) => model.encode(t, o), { bos, decode: (ids) => model.tokenizer.decode(ids) });

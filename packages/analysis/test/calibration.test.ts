@@ -9,6 +9,7 @@ import { NodeDirSource } from '@headscope/models/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actHeadSearch,
+  CALIBRATION_TASK_SETS,
   type EncodedExample,
   encodeTasks,
   parseHeads,
@@ -16,7 +17,6 @@ import {
   scoreTask,
   scoringModel,
   splitExamples,
-  TASK_SETS,
   TaskFileError,
   UnknownHeadError,
   zeroTuningHeadIndex,
@@ -57,7 +57,7 @@ describe('task files', () => {
 
   it('the built-in sets tokenise cleanly on the bundled model, with balanced labels', async () => {
     const tok = await loadTokenizer(new NodeDirSource(join(ROOT, 'public/models/headscope-tiny')));
-    for (const set of TASK_SETS) {
+    for (const set of CALIBRATION_TASK_SETS) {
       const { examples, problems } = encodeTasks({ examples: set.examples, problems: [] }, (t, o) => tok.encode(t, { addBos: o.bos }), { bos: true });
       expect(problems, set.id).toEqual([]);
       const ones = examples.filter((e) => e.label === 1).length;

@@ -5,7 +5,7 @@
  */
 import type { TaskExample } from './tasks.js';
 
-export interface TaskSet {
+export interface CalibrationTaskSet {
   id: string;
   title: string;
   about: string;
@@ -76,13 +76,13 @@ function indirectObject(): TaskExample[] {
   return out;
 }
 
-export const TASK_SETS: readonly TaskSet[] = [
+export const CALIBRATION_TASK_SETS: readonly CalibrationTaskSet[] = [
   { id: 'pronouns', title: 'Pronoun agreement', about: 'A named boy or girl, then " he" or " she".', examples: pronouns() },
   { id: 'sequences', title: 'Ordinal sequences', about: 'Three days, months or number words, then the next one or a later one.', examples: sequences() },
   { id: 'indirect-object', title: 'Who receives', about: '"A and B went … A gave a thing to" → B.', examples: indirectObject() },
 ];
 
 /** One built-in set as JSONL text (what a user's own task file looks like). */
-export function taskSetJsonl(set: TaskSet): string {
+export function calibrationTaskJsonl(set: CalibrationTaskSet): string {
   return set.examples.map((e) => JSON.stringify({ prompt: e.prompt, choices: e.choices, label: e.label })).join('\n');
 }
