@@ -10,9 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../packages/models/src/engine/decode.js';
 import { Transformer } from '../packages/models/src/engine/forward.js';
-import { engineConfig, uploadWeights } from '../packages/models/src/engine/upload.js';
+import { engineConfigOf, uploadWeights } from '../packages/models/src/engine/upload.js';
 import { releaseWeights } from '../packages/models/src/engine/weights.js';
-import { ropeInvFreq } from '../packages/models/src/families/rope.js';
 import { inspectModel } from '../packages/models/src/loading/inspect.js';
 import { canonicalTensors } from '../packages/models/src/loading/load-model.js';
 import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js';
@@ -81,7 +80,7 @@ async function loadTransformer(ctx: GpuContext, dir: string): Promise<Transforme
   const tied = config.tiedEmbeddings && !config.unembedBias;
   const weights = await uploadWeights(ctx, config, canonicalTensors(source, inspection, { skip: (n) => n === 'unembed.W_U' && tied }));
   await ctx.sync();
-  return new Transformer(ctx, engineConfig(config, config.rotary ? ropeInvFreq(config) : undefined), weights);
+  return new Transformer(ctx, engineConfigOf(config), weights);
 }
 
 /** Deterministic token ids in 0..vocab−1. */

@@ -3,10 +3,20 @@
  * headscope CLI: the engine in Node (Dawn). `run` writes logits and every layer's attention to a
  * safetensors file; `generate` prints a continuation. Any failure: exit 1 with one line on stderr.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { type Command, parseCommand, USAGE, UsageError } from './args.js';
 import { executeCalibrate } from './calibrate.js';
 import { executeAnalyze, executeGenerate, executeRun } from './commands.js';
+
+/** Writes in slices: one fs write takes at most 2 GiB − 1 bytes, and all maps of a 0.6B model at 1,024 tokens are 2.5 GB. */
+function writeLarge(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (let o = 0; o < bytes.length; ) o += writeSync(fd, bytes, o, Math.min(bytes.length - o, 1 << 30));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   let cmd: Command;
@@ -25,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (cmd.command === 'run') {
     const { summary, file } = await executeRun(cmd);
-    writeFileSync(cmd.out, file);
+    writeLarge(cmd.out, file);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   }
