@@ -19,6 +19,11 @@ export function ModelFacts({ m }: { m: ModelSummary }) {
         {formatBytes(m.fp32Bytes + m.captureBytes)} ({formatBytes(m.fp32Bytes)} weights as fp32 + {formatBytes(m.captureBytes)} attention for a{' '}
         {m.captureTokens}-token prompt)
       </dd>
+      <dt>Largest weight</dt>
+      <dd>
+        {m.largestTensor.name}, {formatBytes(m.largestTensor.bytes)} as fp32
+        {m.maxBufferBytes !== undefined ? ` (one GPU buffer here holds up to ${formatBytes(m.maxBufferBytes)})` : ''}
+      </dd>
       <dt>This adapter</dt>
       <dd className={m.fits.ok ? 'ok' : 'error'}>{m.fits.ok ? 'can run it' : `cannot run it: ${m.fits.reason}`}</dd>
     </dl>

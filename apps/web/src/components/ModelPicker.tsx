@@ -2,6 +2,8 @@
  * Model choice: the bundled default (preselected and loaded on open), a hub repository, or local files;
  * the load's progress (bytes, rate, cancel), the ready model's facts, and cached downloads.
  */
+
+import { supportedModelTypes } from '@headscope/models';
 import { type UseQueryResult, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { bundledRef, modelKey, modelLabel } from '../engine/model-ref.js';
@@ -58,6 +60,11 @@ export function ModelPicker({ load, gpuReady }: { load: UseQueryResult<LoadedSum
         <button type="button" className="primary" disabled={!gpuReady || loading} onClick={() => select(bundled)}>
           Load the bundled model
         </button>
+      )}
+      {source !== 'bundled' && (
+        <p className="muted" aria-label="Supported model types">
+          Supported model types (config.json <code>model_type</code>): {supportedModelTypes().join(', ')}.
+        </p>
       )}
       {source === 'hub' && <HubPanel disabled={!gpuReady || loading} />}
       {source === 'local' && <LocalPanel disabled={!gpuReady || loading} />}

@@ -324,6 +324,7 @@ function summarise(r: ModelInspection, limit: number | 'cpu'): ModelSummary {
     captureBytes: c.nLayers * layerCapture,
     captureTokens: T,
     largestTensor: { name: r.largestTensor.name, bytes: r.largestTensor.bytes },
+    ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }),
     fits: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true },
   };
 }

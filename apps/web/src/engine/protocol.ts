@@ -31,6 +31,8 @@ export interface ModelSummary {
   captureBytes: number;
   captureTokens: number;
   largestTensor: { name: string; bytes: number };
+  /** The adapter's largest buffer (every weight tensor must fit one); absent on the CPU path. */
+  maxBufferBytes?: number;
   /** Whether this adapter's limits (or the CPU path's size limit) allow the model, and if not, why. */
   fits: { ok: true } | { ok: false; reason: string };
 }

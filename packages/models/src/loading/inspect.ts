@@ -36,7 +36,7 @@ export interface ModelInspection {
   parametersByDtype: Record<string, number>;
   /** Bytes of all weight files. */
   checkpointBytes: number;
-  /** What the canonical tensors take on the GPU as fp32 (a tied W_U counts: it is materialised). */
+  /** What the canonical tensors take on the GPU as fp32 (a tied W_U is not counted: the engine reads W_E transposed). */
   fp32Bytes: number;
   /** The largest canonical tensor as fp32: it must fit one GPU buffer. */
   largestTensor: { name: string; shape: number[]; bytes: number };
@@ -62,7 +62,10 @@ export async function inspectModel(source: FileSource, options: InspectOptions =
   }
   let fp32Bytes = 0;
   let largest = { name: '', shape: [] as number[], bytes: 0 };
+  // loadModel and loadModelCpu skip a tied unembedding (a 262k × 640 vocabulary would otherwise count twice).
+  const tiedUnembed = config.tiedEmbeddings && !config.unembedBias;
   for (const { mapping } of resolved) {
+    if (tiedUnembed && mapping.canonical === 'unembed.W_U') continue;
     const bytes = 4 * mapping.shape.reduce((a, b) => a * b, 1);
     fp32Bytes += bytes;
     if (bytes > largest.bytes) largest = { name: mapping.canonical, shape: mapping.shape, bytes };

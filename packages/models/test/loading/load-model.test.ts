@@ -167,7 +167,7 @@ describe('inspection and typed errors before any weight is read', () => {
     const src = new NodeDirSource(BABYLLAMA);
     const report = await inspectModel(src);
     expect(report.checkpointBytes).toBe(3_750_752);
-    expect(report.fp32Bytes).toBe((936_448 + 105 * 128) * 4); // + the materialised tied W_U
+    expect(report.fp32Bytes).toBe(936_448 * 4); // the tied W_U is W_E read transposed, not a second copy
     const err = await inspectModel(src, { maxBufferBytes: 100_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelTooLargeError);
     expect((err as ModelTooLargeError).bytes).toBe(180_224);
