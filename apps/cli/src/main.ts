@@ -3,7 +3,7 @@
  * headscope CLI: the engine in Node (Dawn). `run` writes logits and every layer's attention to a
  * safetensors file; `generate` prints a continuation. Any failure: exit 1 with one line on stderr.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { type Command, parseCommand, USAGE, UsageError } from './args.js';
 import { executeCalibrate } from './calibrate.js';
 import { executeAnalyze, executeGenerate, executeRun } from './commands.js';
