@@ -9,6 +9,8 @@ import type { AttentionMap, Finding } from './finding.js';
 import { repeatedRandomTokens } from './probes.js';
 import { type AtlasSettings, DETECTORS, resolveSettings, SCORES } from './registry.js';
 import { type HeadValues, referenceScores, type SequenceScores, scoresFromSummary } from './scores.js';
+import { analyzeSuccessors, type SuccessorAnalysis, type SuccessorHeadScore, type SuccessorOptions, successorOptionsOf } from './successor/score.js';
+import { NoSuccessorTasksError, taskReport } from './successor/tasks.js';
 
 /** What the atlas needs from a model (a WebGPU LoadedModel or a CPU one, through atlasModelOf). */
 export interface AtlasModel {
@@ -18,6 +20,8 @@ export interface AtlasModel {
   tokenText(id: number): string;
   /** One forward pass capturing every layer; `done` frees what it holds. */
   forward(ids: readonly number[]): { attention: CapturedMaps<unknown>; done(): void };
+  /** The weight-space successor analysis (methods §5); absent where the weights are not on a GPU. */
+  successor?(options: SuccessorOptions): Promise<SuccessorAnalysis>;
 }
 
 export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
@@ -40,6 +44,7 @@ export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
         },
       };
     },
+    ...('backend' in model ? {} : { successor: (o: SuccessorOptions) => analyzeSuccessors(model, o) }),
   };
 }
 
@@ -62,6 +67,17 @@ export interface AtlasHead {
   hiddenSinks: HiddenSinkHit[];
   /** The keys it attends to most (largest imp over all prompts, position 0 included). */
   topTokens: HiddenSinkHit[];
+  /** Successor success per task id (when the successor score was computed). */
+  successorTasks?: Record<string, number>;
+}
+
+/** What the successor detector found in the tokenizer, or why it has no score. */
+export interface AtlasSuccessor {
+  /** "numbers: 187 of 200 single tokens; …" */
+  report: string;
+  tasks: { id: string; label: string; members: number; total: number; pairs: number }[];
+  /** Set when there is no score: the reason and what to do. */
+  error?: string;
 }
 
 export interface AtlasResult {
@@ -81,6 +97,7 @@ export interface AtlasResult {
   hiddenSinkTokens: { token: string; heads: number; hits: number }[];
   findings: Finding[];
   bytes: { captured: number; readBack: number };
+  successor?: AtlasSuccessor;
 }
 
 export interface AtlasProgress {
@@ -197,7 +214,35 @@ export async function runAtlas(
     perPrompt.push(s);
     tick(perPrompt.length + 1);
   }
-  return assemble(model, settings, prompts, cut, probe, probeScores, perPrompt, bytes);
+  check();
+  const successor = await successorOf(model, settings);
+  const result = assemble(model, settings, prompts, cut, probe, probeScores, perPrompt, bytes);
+  return successor ? withSuccessor(result, settings, successor) : result;
+}
+
+/** Runs the successor analysis when the model offers it; a tokenizer without ordinal tasks gives the reason, not zeros. */
+async function successorOf(model: AtlasModel, settings: AtlasSettings): Promise<{ info: AtlasSuccessor; heads: SuccessorHeadScore[] } | undefined> {
+  if (!model.successor) return undefined;
+  try {
+    const a = await model.successor(successorOptionsOf(settings));
+    a.circuit.release();
+    const tasks = a.tasks.all.map((t) => ({ id: t.id, label: t.label, members: t.members.length, total: t.total, pairs: t.pairs.length }));
+    return { info: { report: taskReport(a.tasks.all), tasks }, heads: a.heads };
+  } catch (e) {
+    if (!(e instanceof NoSuccessorTasksError)) throw e;
+    return { info: { report: e.report, tasks: [], error: e.message }, heads: [] };
+  }
+}
+
+function withSuccessor(result: AtlasResult, settings: AtlasSettings, s: { info: AtlasSuccessor; heads: SuccessorHeadScore[] }): AtlasResult {
+  const H = result.heads;
+  for (const head of s.heads) {
+    const row = result.table[head.layer * H + head.head]!;
+    row.scores['successor'] = head.score;
+    row.successorTasks = head.tasks;
+  }
+  const meanTokens = mean(result.promptTokens);
+  return { ...result, successor: s.info, findings: findingsOf(result.table, settings, meanTokens) };
 }
 
 function assemble(
@@ -309,6 +354,7 @@ function evidenceOf(kind: Finding['kind'], row: AtlasHead, settings: AtlasSettin
     const tokens = [...byToken].sort((a, b) => b[1] - a[1]).map(([token, hits]) => ({ token, hits }));
     return { tokens: tokens.slice(0, 5), hits: row.hiddenSinks.length };
   }
+  if (kind === 'successor') return { tasks: row.successorTasks };
   const key = kind === 'previous-token' ? 'previous_token' : kind === 'duplicate-token' ? 'duplicate_token' : 'induction';
   return { probe_tl: row.scores[`${key}_tl`], prompts_tl: row.scores[`${key}_text`] };
 }

@@ -151,6 +151,14 @@ export const SCORES: readonly ScoreSpec[] = [
     range: [0, 1],
     source: 'prompts',
   },
+  {
+    key: 'successor',
+    label: 'Successor (weights)',
+    description:
+      'share of (t, succ t) pairs of every ordinal task whose OV-circuit logits E_t·W_V·W_O·W_U rank succ(t) first among the task’s tokens (methods §5)',
+    range: [0, 1],
+    source: 'weights',
+  },
 ];
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -244,6 +252,31 @@ export const SETTINGS: readonly SettingSpec[] = [
     min: 0,
     max: 1,
   },
+  {
+    key: 'successor_threshold',
+    label: 'Successor threshold',
+    description: 'Flag heads whose successor score exceeds this',
+    kind: 'number',
+    default: 0.4,
+    min: 0,
+    max: 1,
+  },
+  {
+    key: 'successor_variant',
+    label: 'Successor embedding',
+    description: 'E_t: mlp0 = MLP0(LN2⁰(W_E[t])), mlp0+embedding adds W_E[t], embedding = W_E[t] alone',
+    kind: 'choice',
+    default: 'mlp0',
+    choices: ['mlp0', 'mlp0+embedding', 'embedding'],
+  },
+  { key: 'successor_biases', label: 'Successor: biases', description: 'Add b_V, b_O and b_U to the OV-circuit logits', kind: 'boolean', default: false },
+  {
+    key: 'successor_head_norm',
+    label: 'Successor: head norm',
+    description: 'Pass E_t through the head’s own layer norm (ln1) before W_V',
+    kind: 'boolean',
+    default: false,
+  },
 ];
 
 export const DETECTORS: readonly DetectorSpec[] = [
@@ -299,6 +332,15 @@ export const DETECTORS: readonly DetectorSpec[] = [
     scores: ['entropy', 'attention_distance', 'self_mass'],
     settings: ['max_tokens'],
     reference: 'summarizeHeadRef (row entropy, distance, diagonal)',
+  },
+  {
+    id: 'successor',
+    label: 'Successor heads',
+    needs: ['weights'],
+    scores: ['successor'],
+    finding: { kind: 'successor', score: 'successor', threshold: 'successor_threshold' },
+    settings: ['successor_threshold', 'successor_variant', 'successor_biases', 'successor_head_norm'],
+    reference: 'ovCircuitReference (successor/reference.ts) and successorScores',
   },
 ];
 

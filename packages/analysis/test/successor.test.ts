@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANTED_SUCCESSOR_HEADS, wordTokenizerJson, writePlantedSuccessorModel } from '../../../test/support/successor-model.js';
 import {
   analyzeSuccessors,
+  atlasModelOf,
   findTaskSets,
   NoSuccessorTasksError,
   ovCircuitReference,
   rankSuccessorHeads,
+  runAtlas,
   taskReport,
   taskTokenizer,
   topSuccessors,
@@ -100,6 +102,20 @@ describe('successor score on planted heads', () => {
       a.circuit.release();
     }
     expect(PLANTED_SUCCESSOR_HEADS.find((h) => h.role === 'successor')).toEqual({ layer: 1, head: 5, role: 'successor' });
+  });
+});
+
+describe('successor in the head atlas', () => {
+  it('is a registry score (key successor) with per-task values, a successor finding above the threshold, and the task report', async () => {
+    const r = await runAtlas(atlasModelOf(planted), [' Monday, Tuesday, Wednesday,'], { successor_threshold: 0.4, probe_n: 4 });
+    const row = r.table.find((x) => x.layer === 1 && x.head === 5)!;
+    expect(row.scores['successor']).toBe(1);
+    expect(row.successorTasks).toEqual({ numbers: 1, ordinals: 1, days: 1, months: 1 });
+    expect(r.findings.filter((f) => f.kind === 'successor').map((f) => [f.layer, f.head, f.score])).toEqual([[1, 5, 1]]);
+    expect(r.successor!.report).toContain('months: 12 of 12 single tokens');
+    const other = await runAtlas(atlasModelOf(planted), ['x'], { successor_variant: 'embedding', successor_threshold: 0.99, probe_n: 2 });
+    expect(other.table[13]!.scores['successor']).toBe(1); // E = W_E[t] is a multiple of the default E here
+    await expect(runAtlas(atlasModelOf(planted), ['x'], { successor_variant: 'mlp1' })).rejects.toThrow(/successor_variant/);
   });
 });
 

@@ -15,10 +15,7 @@ export interface SuccessorHeadScore {
   tasks: Record<string, number>;
 }
 
-export interface SuccessorOptions extends OvCircuitOptions {}
-
-/** Default flagging threshold (a setting). */
-export const SUCCESSOR_THRESHOLD = 0.4;
+export type SuccessorOptions = OvCircuitOptions;
 
 /**
  * Scores from argmaxes: `argmaxOf(layer, head, task, member)` is the member index (within the task) that
@@ -80,6 +77,15 @@ export async function analyzeSuccessors(model: Pick<LoadedModel, 'tokenizer' | '
   const c = model.transformer.config;
   const heads = successorScores(tasks.tasks, c.nLayers, c.nHeads, (l, h, k, i) => circuit.argmaxOf(l, h, k, i));
   return { tasks, embedding: options.embedding ?? 'mlp0', options, heads, circuit };
+}
+
+/** The OV-circuit options the atlas settings select (successor_variant, successor_biases, successor_head_norm). */
+export function successorOptionsOf(settings: Readonly<Record<string, unknown>>): SuccessorOptions {
+  return {
+    embedding: (settings['successor_variant'] as EffectiveEmbedding | undefined) ?? 'mlp0',
+    biases: settings['successor_biases'] === true,
+    headNorm: settings['successor_head_norm'] === true,
+  };
 }
 
 /** The k tokens of a task that a head's logits rank highest after `member` (its row of the task block). */

@@ -2,6 +2,7 @@
  * Ordinal task sets for successor heads (methods.md §5), found in a model's own tokenizer. A member is the
  * word with a leading space (" Monday"); it takes part only if the tokenizer writes it as one token.
  */
+import { AnalysisInputError } from '../errors.js';
 
 export interface TaskDefinition {
   id: string;
@@ -68,14 +69,12 @@ export interface TaskSets {
 }
 
 /** The model's tokenizer writes none of the ordinal words as single tokens: no successor score exists. */
-export class NoSuccessorTasksError extends Error {
-  readonly fix: string;
+export class NoSuccessorTasksError extends AnalysisInputError {
   constructor(readonly report: string) {
-    const fix =
-      'Successor scores need ordinal words (" 1", " Monday", " January", …) that the tokenizer writes as one token each; this model has none, so its heads cannot be scored.';
-    super(`No successor task has two consecutive single-token members (${report}). ${fix}`);
-    this.name = new.target.name;
-    this.fix = fix;
+    super(
+      `No successor task has two consecutive single-token members (${report}).`,
+      'Successor scores need ordinal words (" 1", " Monday", " January", …) that the tokenizer writes as one token each; this model has none, so its heads cannot be scored.',
+    );
   }
 }
 
