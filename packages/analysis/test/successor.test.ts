@@ -148,8 +148,8 @@ describe('GPU OV circuit = plain reference', () => {
     for (const o of variants) await check(planted, sets.tokens, groups, o);
   });
 
-  for (const name of ['gpt2', 'gpt_neox', 'qwen2', 'llama_gqa']) {
-    it(`${name} fixture (random weights, biases, untied or tied unembedding): every variant`, async () => {
+  for (const name of ['gpt2', 'gpt_neox', 'qwen2', 'llama_gqa', 'gemma3_text', 'olmo2']) {
+    it(`${name} fixture (random weights; biases, untied unembedding, embedding scale, post-norms as the family has them): every variant`, async () => {
       const model = await loadModel(ctx, new NodeDirSource(join(FIXTURES, name)));
       try {
         const V = model.config.vocabSize;

@@ -81,16 +81,18 @@ export async function ovCircuitReference(
 ): Promise<OvReference> {
   const { config: c, weights } = model;
   const variant = options.embedding ?? 'mlp0';
-  const [ln2, mlp0] = await Promise.all([weights.norm(0, 'ln2'), weights.mlp(0)]);
+  const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
+  const [ln2, mlp0, ln2Post] = await Promise.all([weights.norm(0, 'ln2'), weights.mlp(0), weights.norm(0, 'ln2Post').catch(() => undefined)]);
   const E: Float64Array[] = [];
   for (const t of input.tokens) {
-    const raw = Float64Array.from(await weights.embeddingRow(t));
+    const raw = Float64Array.from(await weights.embeddingRow(t), (v) => v * (c.embedScale ?? 1));
     if (variant === 'embedding') {
       E.push(raw);
       continue;
     }
-    const m = mlp(normRow(raw, ln2, c), mlp0, c);
-    if (variant === 'mlp0+embedding') for (let i = 0; i < m.length; i++) m[i]! += raw[i]!;
+    let m = mlp(preNorms ? normRow(raw, ln2, c) : raw, mlp0, c);
+    if (ln2Post) m = normRow(m, ln2Post, c);
+    if (variant === 'mlp0+embedding') for (let i = 0; i < m.length; i++) m[i] = m[i]! + raw[i]!;
     E.push(m);
   }
   const W_U = await weights.unembedding();
@@ -104,7 +106,7 @@ export async function ovCircuitReference(
   for (let l = 0; l < c.nLayers; l++) {
     const ln1 = await weights.norm(l, 'ln1');
     const bO = options.biases ? await weights.attentionOutputBias(l) : undefined;
-    const X = options.headNorm ? E.map((e) => normRow(e, ln1, c)) : E;
+    const X = options.headNorm && preNorms ? E.map((e) => normRow(e, ln1, c)) : E;
     const perHead: Float32Array[] = [];
     for (let h = 0; h < c.nHeads; h++) {
       const hw = await weights.head(l, h);

@@ -13,7 +13,8 @@ import type { Transformer } from './forward.js';
 
 /**
  * What stands for a token t before the heads read it (methods.md §5): layer 0's MLP on its own normed
- * input `MLP0(LN2⁰(W_E[t]))` (default; parallel-residual families feed their MLP the same way), that
+ * input `MLP0(LN2⁰(W_E[t]))` (default; parallel-residual families feed their MLP the same way; W_E is scaled
+ * and the MLP's output normed where the family's forward pass does so), that
  * plus the residual `W_E[t]`, or the raw embedding.
  */
 export type EffectiveEmbedding = 'mlp0' | 'mlp0+embedding' | 'embedding';
@@ -25,7 +26,7 @@ export interface OvCircuitOptions {
   embedding?: EffectiveEmbedding;
   /** Add b_V, the layer's b_O and b_U (default false: W_V^h W_O^h and W_U only). */
   biases?: boolean;
-  /** Pass E through the head's own layer norm (ln1 of its layer) before W_V (default false). */
+  /** Pass E through the head's own layer norm (ln1 of its layer) before W_V (default false; post-norm families have none). */
   headNorm?: boolean;
 }
 
@@ -94,10 +95,14 @@ export async function ovCircuit(transformer: Transformer, input: OvCircuitInput,
   };
 
   const ids = tmp(ctx.upload(Uint32Array.from(tokens), [N], 'ov.ids'));
-  const emb = tmp(embedding(ctx, { ids, table: w.embed }));
+  // As the forward pass: W_E scaled where the family does (Gemma), the MLP block's own norms around it.
+  const emb = tmp(embedding(ctx, { ids, table: w.embed, ...(c.embedScale !== undefined ? { scale: c.embedScale } : {}) }));
+  const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
+  const l0 = w.layers[0]!;
   let E = emb;
   if (variant !== 'embedding') {
-    E = tmp(transformer.mlp(tmp(transformer.norm(emb, w.layers[0]!.ln2)), 0));
+    E = tmp(transformer.mlp(preNorms ? tmp(transformer.norm(emb, l0.ln2)) : emb, 0));
+    if (l0.ln2Post) E = tmp(transformer.norm(E, l0.ln2Post));
     if (variant === 'mlp0+embedding') addInto(ctx, E, emb);
   }
   // W_U[:, tokens] as rows [N, d]: a tied (or [vocab, d]) unembedding is gathered like W_E.
@@ -115,7 +120,7 @@ export async function ovCircuit(transformer: Transformer, input: OvCircuitInput,
   for (let l = 0; l < c.nLayers && R > 0; l++) {
     const lw = w.layers[l]!;
     if (lw.o.transB || lw.v.transB) throw new Error('the OV circuit expects W_V and W_O stored [in, out]');
-    const x = options.headNorm ? tmp(transformer.norm(E, lw.ln1)) : E;
+    const x = options.headNorm && preNorms ? tmp(transformer.norm(E, lw.ln1)) : E;
     const V = tmp(matmul(ctx, { a: x, b: lw.v.w, ...(options.biases && lw.v.b ? { bias: lw.v.b } : {}) }));
     const OU = tmp(matmul(ctx, { a: lw.o.w, b: U, transB: true }));
     let colBias = bU;

@@ -130,7 +130,7 @@ export class WeightAccess {
   }
 
   /** ln1 / ln2 of a layer, or the final norm (layer = 'final'). */
-  async norm(layer: number | 'final', which: 'ln1' | 'ln2' = 'ln1'): Promise<NormWeights> {
+  async norm(layer: number | 'final', which: 'ln1' | 'ln2' | 'ln2Post' = 'ln1'): Promise<NormWeights> {
     const n: Norm | undefined = layer === 'final' ? this.weights.lnFinal : this.weights.layers[layer]?.[which];
     if (!n) throw new RangeError(`layer ${layer}: the model has layers 0..${this.config.nLayers - 1}`);
     const [w, b] = await Promise.all([n.w ? this.ctx.readF32(n.w) : undefined, n.b ? this.ctx.readF32(n.b) : undefined]);
