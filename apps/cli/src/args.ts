@@ -15,6 +15,8 @@ export const USAGE = `usage:
   headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S]
   headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${'$'}{TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
                       [--objective accuracy|entropy] [--gamma-grid 0.5,1,2] [--act-tau T] [--act-beta B] [--json OUT.json]
+  headscope retrieval --model DIR [--needles FILE.jsonl] [--haystack FILE.txt] [--lengths a,b,…] [--depths 0,50,100]
+                      [--max-new-tokens 50] [--mask-top K] [--seed S] [--template TEXT] [--bos | --no-bos] [--json OUT.json]
 HEADS: comma-separated layer.head (0-based), e.g. 1.5,2.11, or all.`;
 
 export interface CommonArgs {
@@ -52,7 +54,22 @@ export type Command =
   | ({ command: 'calibrate' } & CalibrateArgs)
   | ({ command: 'generate'; maxNewTokens: number; temperature: number; topK: number; seed: number } & CommonArgs)
   | ({ command: 'analyze'; promptsFile?: string; maxTokens: number; probeN: number; seed: number } & Omit<CommonArgs, 'prompt' | 'ids'>)
+  | ({ command: 'retrieval' } & RetrievalArgs)
   | { command: 'help' };
+
+export interface RetrievalArgs {
+  model: string;
+  bos?: boolean;
+  needlesFile?: string;
+  haystackFile?: string;
+  lengths?: string;
+  depths?: string;
+  maxNewTokens: number;
+  maskTop: number;
+  seed: number;
+  template?: string;
+  json?: string;
+}
 
 function parseIds(text: string): number[] {
   const parts = text.split(/[\s,]+/).filter(Boolean);
@@ -72,7 +89,8 @@ function num(name: string, text: string | undefined, fallback: number, check: (n
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
-  if (command !== 'run' && command !== 'generate' && command !== 'analyze' && command !== 'calibrate') throw new UsageError(`unknown command "${command}"`);
+  if (command !== 'run' && command !== 'generate' && command !== 'analyze' && command !== 'calibrate' && command !== 'retrieval')
+    throw new UsageError(`unknown command "${command}"`);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -105,6 +123,12 @@ export function parseCommand(argv: readonly string[]): Command {
         objective: { type: 'string' },
         json: { type: 'string' },
         'gamma-grid': { type: 'string' },
+        needles: { type: 'string' },
+        haystack: { type: 'string' },
+        lengths: { type: 'string' },
+        depths: { type: 'string' },
+        'mask-top': { type: 'string' },
+        template: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -152,6 +176,22 @@ export function parseCommand(argv: readonly string[]): Command {
       ...(beta !== undefined ? { beta } : {}),
       ...(str('json') !== undefined ? { json: str('json')! } : {}),
       ...(str('gamma-grid') !== undefined ? { gammaGrid: parseGrid(str('gamma-grid')!) } : {}),
+    };
+  }
+  if (command === 'retrieval') {
+    return {
+      command,
+      model,
+      ...(values.bos ? { bos: true } : values['no-bos'] ? { bos: false } : {}),
+      ...(str('needles') !== undefined ? { needlesFile: str('needles')! } : {}),
+      ...(str('haystack') !== undefined ? { haystackFile: str('haystack')! } : {}),
+      ...(str('lengths') !== undefined ? { lengths: str('lengths')! } : {}),
+      ...(str('depths') !== undefined ? { depths: str('depths')! } : {}),
+      ...(str('template') !== undefined ? { template: str('template')! } : {}),
+      ...(str('json') !== undefined ? { json: str('json')! } : {}),
+      maxNewTokens: num('max-new-tokens', str('max-new-tokens'), 50, (n) => Number.isInteger(n) && n >= 1),
+      maskTop: num('mask-top', str('mask-top'), 0, (n) => Number.isInteger(n) && n >= 0),
+      seed: num('seed', str('seed'), 0, (n) => Number.isInteger(n)),
     };
   }
   const prompt = values.prompt as string | undefined;

@@ -7,6 +7,7 @@ import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { type Command, parseCommand, USAGE, UsageError } from './args.js';
 import { executeCalibrate } from './calibrate.js';
 import { executeAnalyze, executeGenerate, executeRun } from './commands.js';
+import { executeRetrieval, retrievalLine } from './retrieval.js';
 
 /** Writes in slices: one fs write takes at most 2 GiB − 1 bytes, and all maps of a 0.6B model at 1,024 tokens are 2.5 GB. */
 function writeLarge(path: string, bytes: Uint8Array): void {
@@ -70,6 +71,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (cmd.command === 'analyze') {
     process.stdout.write(`${JSON.stringify(await executeAnalyze(cmd), null, 2)}\n`);
+    return 0;
+  }
+  if (cmd.command === 'retrieval') {
+    const report = await executeRetrieval(cmd, (done, total) => process.stderr.write(`\rretrieval: test ${done}/${total}`));
+    process.stderr.write('\n');
+    process.stdout.write(`${retrievalLine(report)}\n`);
     return 0;
   }
   const { text } = await executeGenerate(cmd);

@@ -7,6 +7,7 @@ export * from './head-detector.js';
 export * from './probes.js';
 export * from './prompt-sets.js';
 export * from './registry.js';
+export * from './retrieval/index.js';
 export * from './scores.js';
 export * from './sinks.js';
 export * from './successor/index.js';

@@ -8,6 +8,7 @@ export * from './engine/cpu-errors.js';
 export * from './engine/cpu-forward.js';
 export * from './engine/cpu-weights.js';
 export * from './engine/decode.js';
+export * from './engine/decode-trace.js';
 export * from './engine/forward.js';
 export * from './engine/interventions.js';
 export * from './engine/ov-circuit.js';

@@ -12,6 +12,8 @@ export * from './kernels/gated-product.js';
 export * from './kernels/gated-product.ref.js';
 export * from './kernels/head-logits.js';
 export * from './kernels/head-logits.ref.js';
+export * from './kernels/head-scale.js';
+export * from './kernels/head-scale.ref.js';
 export * from './kernels/head-summary.js';
 export * from './kernels/head-summary.ref.js';
 export * from './kernels/layer-norm.js';

@@ -92,6 +92,8 @@ export const SessionInterventionSchema = z.discriminatedUnion('kind', [
     exemptFirst: z.boolean().optional(),
     ignoreLastKeys: z.int().min(0).max(LIMITS.query).optional(),
   }),
+  /** A head masked to uniform attention (the retrieval lab's causal check). */
+  z.object({ kind: z.literal('uniform'), layer: index, head: headOrAll }),
 ]);
 
 const detectorKey = z

@@ -32,14 +32,38 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
     return this.ctx.readF32(this.maps(layer, options.pre));
   }
 
-  /** GPU reductions for one head (computed once per layer, read back per head). */
-  async stats(layer: number, head: number): Promise<HeadStats> {
-    this.checkHead(head);
+  /**
+   * Argmax key of every captured row, reduced on the GPU and read back in one transfer: index
+   * (layerIndex·H + head)·T + row, layers in `capturedLayers` order. Ties go to the lower key.
+   */
+  async argmaxAll(): Promise<Uint32Array> {
+    const layers = this.capturedLayers;
+    const per = this.nHeads * this.queries;
+    if (layers.length === 0) return new Uint32Array(0);
+    const out = this.ctx.createTensor([layers.length * per], 'u32', 'argmaxAll');
+    layers.forEach((layer, i) => {
+      this.ctx.copy(this.layerStats(layer).argmax, out, 0, i * per, per);
+    });
+    try {
+      return await this.ctx.readU32(out);
+    } finally {
+      this.ctx.release(out);
+    }
+  }
+
+  private layerStats(layer: number): AttentionStats {
     let s = this.statsCache.get(layer);
     if (!s) {
       s = attentionStats(this.ctx, { probs: this.maps(layer), queryOffset: this.queryOffset });
       this.statsCache.set(layer, s);
     }
+    return s;
+  }
+
+  /** GPU reductions for one head (computed once per layer, read back per head). */
+  async stats(layer: number, head: number): Promise<HeadStats> {
+    this.checkHead(head);
+    const s = this.layerStats(layer);
     const T = this.queries;
     const K = this.keys;
     const [colMean, entropy, argmax, firstMass] = await Promise.all([

@@ -9,6 +9,7 @@ import {
   attentionRef,
   embeddingRef,
   gatedProductRef,
+  headScaleRef,
   layerNormRef,
   rmsNormRef,
   rotaryRef,
@@ -87,6 +88,7 @@ export class CpuTransformer {
         k = rot(k, c.nKvHeads);
       }
       const lh = hooks.get(l);
+      if (lh?.queryScale) q = headScaleRef(q, lh.queryScale, c.dHead);
       const att = attentionRef({
         q,
         k,

@@ -7,6 +7,7 @@ import {
   type GpuContext,
   type GpuTensor,
   gatedProduct,
+  headScale,
   layerNorm,
   matmul,
   rmsNorm,
@@ -152,6 +153,9 @@ export class Transformer {
           });
         }
       }
+      const lh = hooks.get(l);
+      // A head masked to uniform attention: a zero query gives every visible key the same score.
+      if (lh?.queryScale) headScale(ctx, { x: q, scales: tmp(ctx.upload(lh.queryScale, [c.nHeads], 'queryScale')), headDim: c.dHead, out: q });
       let keys = k;
       let values = v;
       if (cache) {
@@ -161,7 +165,6 @@ export class Transformer {
         keys = cache.k[l]!;
         values = cache.v[l]!;
       }
-      const lh = hooks.get(l);
       let cap: CapturedLayer | undefined;
       if (captureLayers.has(l)) {
         cap = { probs: ctx.createTensor([c.nHeads, T, total], 'f32', `attn.${l}`) };

@@ -13,7 +13,12 @@ export type Intervention =
   /** Multiplies the head's output by `scale` (0 ablates). */
   | { kind: 'headScale'; layer: number; head: number | 'all'; scale: number }
   /** ACT (methods.md §6) on this input: the keys calibrated are found from the head's own probabilities in the pass. */
-  | ({ kind: 'act'; layer: number; head: number | 'all' } & ActSettings);
+  | ({ kind: 'act'; layer: number; head: number | 'all' } & ActSettings)
+  /**
+   * Masks the head the way methods.md §4 does: its query is zeroed, so every pre-softmax score is 0 (plus
+   * any logit bias) and it attends uniformly over the keys it can see.
+   */
+  | { kind: 'uniform'; layer: number; head: number | 'all' };
 
 /** ACT settings (methods.md §6); every field has the authors' default. */
 export interface ActSettings {
@@ -35,6 +40,11 @@ export function act(heads: ReadonlyArray<{ layer: number; head: number | 'all' }
   return heads.map(({ layer, head }) => ({ kind: 'act', layer, head, ...settings }));
 }
 
+/** Masks of the retrieval lab's causal check: each head attends uniformly. */
+export function uniformMasks(heads: ReadonlyArray<{ layer: number; head: number }>): Intervention[] {
+  return heads.map(({ layer, head }) => ({ kind: 'uniform', layer, head }));
+}
+
 /** ZeroTuning (methods.md §7): scale the initial token's attention by γ, via the logit-bias hook. */
 export function zeroTuning(heads: ReadonlyArray<{ layer: number; head: number | 'all' }>, gamma: number, initialKey = 0): Intervention[] {
   if (!(gamma > 0)) throw new RangeError(`ZeroTuning needs γ > 0 (got ${gamma})`);
@@ -47,6 +57,8 @@ export interface LayerHooks {
   headScale?: Float32Array;
   /** [H, 4] per head: mode (0 off, 1 first of Sraw exempt, 2 none exempt), τ (absolute), β, last keys ignored. */
   act?: Float32Array;
+  /** [H] factor on each head's query (0 = uniform attention). */
+  queryScale?: Float32Array;
 }
 
 /** Below this a bias is a mask: the kernel treats scores ≤ −1e30 as −∞ (WGSL infinities are unreliable). */
@@ -97,6 +109,9 @@ export function compileInterventions(
       const s = { ...ACT_DEFAULTS, ...iv };
       const tau = s.tauMode === 'relative' ? s.tau / kvLength : s.tau;
       for (const h of headsOf(iv.head)) hooks.act.set([s.exemptFirst ? 1 : 2, tau, s.beta, s.ignoreLastKeys], h * ACT_PARAMS_PER_HEAD);
+    } else if (iv.kind === 'uniform') {
+      hooks.queryScale ??= new Float32Array(nHeads).fill(1);
+      for (const h of headsOf(iv.head)) hooks.queryScale[h] = 0;
     } else {
       hooks.headScale ??= new Float32Array(nHeads).fill(1);
       for (const h of headsOf(iv.head)) hooks.headScale[h] = hooks.headScale[h]! * iv.scale;

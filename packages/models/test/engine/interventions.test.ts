@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act, compileInterventions, type LoadedModel, loadModel, loadModelCpu, zeroTuning } from '../../src/index.js';
+import { act, compileInterventions, type LoadedModel, loadModel, loadModelCpu, uniformMasks, zeroTuning } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
@@ -152,6 +152,23 @@ describe('interventions through the model', () => {
     const c = cpu.run(ids, { interventions: iv, capture: { layers: [0], pre: true } });
     expect(maxAbs(c.logits, logits)).toBeLessThanOrEqual(1e-4);
     expect(maxAbs(await c.attention.layer(0), post)).toBeLessThanOrEqual(1e-5);
+    r.attention.release();
+    ctx.release(r.logits);
+  });
+
+  it('uniform masks a head: its row is 1/(i+1) over the visible keys; other heads unchanged', async () => {
+    const T = ids.length;
+    const r = model.run(ids, { interventions: uniformMasks([{ layer: 0, head: 3 }]), capture: { layers: [0] } });
+    const a = await r.attention.layer(0);
+    for (let h = 0; h < model.config.nHeads; h++) {
+      const off = h * T * T;
+      if (h !== 3) {
+        expect(maxAbs(a.subarray(off, off + T * T), base0.subarray(off, off + T * T))).toBeLessThanOrEqual(1e-6);
+        continue;
+      }
+      for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) expect(a[off + i * T + j]).toBeCloseTo(j <= i ? 1 / (i + 1) : 0, 6);
+    }
+    expect(maxAbs(await ctx.readF32(r.logits), baseLogits)).toBeGreaterThan(1e-4);
     r.attention.release();
     ctx.release(r.logits);
   });

@@ -1,0 +1,85 @@
+import { topK } from '@headscope/wgpu-kernels';
+import type { Transformer } from './forward.js';
+import type { Intervention } from './interventions.js';
+
+export interface TraceOptions {
+  maxNewTokens: number;
+  /** Stop before emitting a token for which this returns true (a newline), after at least one token. */
+  stopWhen?: (id: number) => boolean;
+  /** Applied to the prompt pass and every step (masking heads). */
+  interventions?: readonly Intervention[];
+  /** Also read back every step's attention rows ([L, H, keys] per step): for tests and the step view. */
+  keepRows?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface DecodeTrace {
+  /** Emitted ids w_0 … w_{n−1} (greedy). */
+  ids: number[];
+  /** argmax[t][layer·H + head]: the key each query head attended most in the step that produced ids[t]. */
+  argmax: Uint32Array[];
+  /** rows[t]: [L, H, keys_t] probabilities of that step's query row (only with keepRows). */
+  rows?: Float32Array[];
+}
+
+/**
+ * Greedy KV-cache decoding that keeps only what retrieval scoring needs. The prompt's first T−1 tokens
+ * fill the cache without capture; the last prompt token then runs as a one-row step like every later
+ * token, so the row that produced each emitted token is a [H, 1, keys] capture per layer. Per-head
+ * argmaxes are reduced on the GPU and one small index array is read back per step; no T×T map of the
+ * prompt is ever kept (the prefill's own transient scores are bounded by the attention kernel).
+ */
+export async function decodeTrace(model: Transformer, prompt: readonly number[], options: TraceOptions): Promise<DecodeTrace> {
+  const { ctx, config: c } = model;
+  if (prompt.length === 0) throw new RangeError('decodeTrace needs a prompt of at least one token');
+  if (!(options.maxNewTokens >= 1)) throw new RangeError('decodeTrace needs maxNewTokens ≥ 1');
+  const iv = options.interventions ? { interventions: options.interventions } : {};
+  const cache = model.createCache(Math.min(c.nCtx, prompt.length + options.maxNewTokens - 1));
+  const ids: number[] = [];
+  const argmax: Uint32Array[] = [];
+  const rows: Float32Array[] = [];
+  try {
+    if (prompt.length > 1) {
+      const head = model.forward(prompt.slice(0, -1), { cache, capture: { layers: 'none' }, logits: 'last', ...iv });
+      ctx.release(head.logits);
+      head.attention.release();
+    }
+    let input = prompt[prompt.length - 1]!;
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      options.signal?.throwIfAborted();
+      if (cache.length + 1 > cache.capacity) break;
+      const { logits, attention } = model.forward([input], { cache, capture: { layers: 'all' }, logits: 'last', ...iv });
+      try {
+        const top = topK(ctx, { x: logits, k: 1 });
+        const [next, heads, kept] = await Promise.all([
+          ctx.readU32(top.indices).then((v) => v[0]!),
+          attention.argmaxAll(),
+          options.keepRows ? readRows(attention, c.nLayers) : undefined,
+        ]);
+        ctx.release(top.values, top.indices);
+        if (options.stopWhen?.(next) && ids.length > 0) break;
+        ids.push(next);
+        argmax.push(heads);
+        if (kept) rows.push(kept);
+        input = next;
+      } finally {
+        ctx.release(logits);
+        attention.release();
+      }
+    }
+  } finally {
+    model.releaseCache(cache);
+  }
+  return { ids, argmax, ...(options.keepRows ? { rows } : {}) };
+}
+
+async function readRows(attention: { layer(l: number): Promise<Float32Array> }, nLayers: number): Promise<Float32Array> {
+  const parts = await Promise.all(Array.from({ length: nLayers }, (_, l) => attention.layer(l)));
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
