@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 import { gpuEnv } from './gpu-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entries = ['kernels', 'model'];
+const entries = ['kernels', 'model', 'retrieval'];
 const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' };
 for (const e of entries) {
   await build({ ...common, entryPoints: [join(root, `bench/${e}.ts`)], external: ['webgpu'], outfile: join(root, `bench/dist/${e}.mjs`) });
