@@ -8,19 +8,24 @@ export class UsageError extends Error {
 const TASK_SET_IDS = CALIBRATION_TASK_SETS.map((t) => t.id).join('|');
 
 export const USAGE = `usage:
-  headscope run --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --out FILE.safetensors
+  headscope run --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] [--format auto|safetensors|onnx] --out FILE.safetensors
                 [--act HEADS [--act-tau T | --act-alpha A] [--act-beta B]] [--zerotuning HEADS --zerotuning-gamma G] [--pre]
-  headscope generate --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] --max-new-tokens N
+  headscope generate --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] [--format auto|safetensors|onnx] --max-new-tokens N
                      [--temperature T] [--top-k K] [--seed S]
   headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S]
   headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${'$'}{TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
                       [--objective accuracy|entropy] [--gamma-grid 0.5,1,2] [--act-tau T] [--act-beta B] [--json OUT.json]
   headscope retrieval --model DIR [--needles FILE.jsonl] [--haystack FILE.txt] [--lengths a,b,…] [--depths 0,50,100]
                       [--max-new-tokens 50] [--mask-top K] [--seed S] [--template TEXT] [--bos | --no-bos] [--json OUT.json]
-HEADS: comma-separated layer.head (0-based), e.g. 1.5,2.11, or all.`;
+HEADS: comma-separated layer.head (0-based), e.g. 1.5,2.11, or all.
+--format auto (the default): an ONNX export when DIR or DIR/onnx holds model.onnx, else the safetensors checkpoint.`;
+
+export type ModelFormat = 'auto' | 'safetensors' | 'onnx';
 
 export interface CommonArgs {
   model: string;
+  /** 'auto' (default): ONNX when the folder holds model.onnx (or onnx/model.onnx). */
+  format?: ModelFormat;
   prompt?: string;
   ids?: number[];
   /** undefined = the model's default. */
@@ -97,6 +102,7 @@ export function parseCommand(argv: readonly string[]): Command {
       args: [...rest],
       options: {
         model: { type: 'string' },
+        format: { type: 'string' },
         prompt: { type: 'string' },
         ids: { type: 'string' },
         bos: { type: 'boolean' },
@@ -139,10 +145,13 @@ export function parseCommand(argv: readonly string[]): Command {
   const model = values.model as string | undefined;
   if (!model) throw new UsageError('--model DIR is required');
   if (values.bos && values['no-bos']) throw new UsageError('--bos and --no-bos contradict each other');
+  const format = (values.format as string | undefined) ?? 'auto';
+  if (format !== 'auto' && format !== 'safetensors' && format !== 'onnx') throw new UsageError(`--format must be auto, safetensors or onnx (got "${format}")`);
   if (command === 'analyze') {
     return {
       command,
       model,
+      format,
       ...(values.prompts ? { promptsFile: values.prompts as string } : {}),
       ...(values.bos ? { bos: true } : values['no-bos'] ? { bos: false } : {}),
       maxTokens: num('max-tokens', values['max-tokens'] as string | undefined, 64, (n) => Number.isInteger(n) && n >= 2),
@@ -199,6 +208,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if ((prompt === undefined) === (idsText === undefined)) throw new UsageError('give exactly one of --prompt TEXT or --ids 1,2,3');
   const common: CommonArgs = {
     model,
+    format,
     ...(prompt !== undefined ? { prompt } : {}),
     ...(idsText !== undefined ? { ids: parseIds(idsText) } : {}),
     ...(values.bos ? { bos: true } : values['no-bos'] ? { bos: false } : {}),

@@ -1,6 +1,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseHeads } from '@headscope/analysis';
-import { act, encodeSafetensors, type Intervention, type LoadedModel, loadModel, type TensorToWrite, zeroTuning } from '@headscope/models';
+import {
+  act,
+  encodeSafetensors,
+  findOnnxGraph,
+  type HeadscopeTokenizer,
+  type Intervention,
+  type LoadedModel,
+  loadModel,
+  loadOnnxModel,
+  type OnnxLoadedModel,
+  type TensorToWrite,
+  zeroTuning,
+} from '@headscope/models';
 import { NodeDirSource } from '@headscope/models/node';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
@@ -17,8 +29,79 @@ export interface RunSummary {
   vocab: number;
   tokens: number;
   bos: boolean;
+  /** What ran the model: Headscope's WebGPU engine, or onnxruntime-web (WASM) for an ONNX export. */
+  engine: 'webgpu' | 'onnxruntime-web';
   out?: string;
   interventions?: Intervention[];
+}
+
+/** The token ids a command runs on: --ids as given (BOS prepended when asked), or the prompt encoded. */
+function promptIds(args: Pick<CommonArgs, 'prompt' | 'ids' | 'bos'>, tokenizer: HeadscopeTokenizer, config: { addBos: boolean; bosTokenId: number | null }) {
+  const bos = args.bos ?? config.addBos;
+  let ids: number[] = [];
+  if (args.ids) {
+    ids = args.bos && config.bosTokenId !== null && args.ids[0] !== config.bosTokenId ? [config.bosTokenId, ...args.ids] : args.ids;
+  } else if (args.prompt !== undefined) {
+    ids = tokenizer.encode(args.prompt, { addBos: bos });
+    if (ids.length === 0) throw new UsageError('the prompt encodes to zero tokens');
+  }
+  return { ids, bos };
+}
+
+function checkDirectory(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--model ${dir} is not a directory`);
+}
+
+/** Whether a command runs the folder's ONNX export (--format onnx, or auto and model.onnx is there). */
+async function usesOnnx(args: Pick<CommonArgs, 'model' | 'format'>): Promise<boolean> {
+  checkDirectory(args.model);
+  if (args.format === 'onnx') return true;
+  if (args.format === 'safetensors') return false;
+  return (await findOnnxGraph(new NodeDirSource(args.model))) !== undefined;
+}
+
+async function withOnnxModel<T>(
+  args: Pick<CommonArgs, 'model' | 'prompt' | 'ids' | 'bos'>,
+  body: (model: OnnxLoadedModel, ids: number[], bos: boolean) => Promise<T>,
+): Promise<T> {
+  const model = await loadOnnxModel(new NodeDirSource(args.model));
+  try {
+    const { ids, bos } = promptIds(args, model.tokenizer, model.config);
+    return await body(model, ids, bos);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** `run` on an ONNX export: the same file (input_ids, logits, attn.<layer>), no interventions. */
+function runOnnx(args: CommonArgs & { out: string; calibration?: RunCalibration }): Promise<{ summary: RunSummary; file: Uint8Array }> {
+  if (args.calibration?.act || args.calibration?.zeroTuning || args.calibration?.pre) {
+    throw new UsageError('--act, --zerotuning and --pre need the WebGPU engine (an ONNX graph runs as exported): use --format safetensors with the checkpoint');
+  }
+  return withOnnxModel(args, async (model, ids, bos) => {
+    const c = model.config;
+    const { logits, attention } = await model.run(ids);
+    const tensors: TensorToWrite[] = [
+      { name: 'input_ids', shape: [ids.length], data: Int32Array.from(ids) },
+      { name: 'logits', shape: [ids.length, c.vocabSize], data: logits },
+    ];
+    for (let l = 0; l < c.nLayers; l++) tensors.push({ name: `attn.${l}`, shape: [c.nHeads, ids.length, ids.length], data: await attention.layer(l) });
+    attention.release();
+    const summary: RunSummary = {
+      family: c.family,
+      model_type: c.modelType,
+      layers: c.nLayers,
+      heads: c.nHeads,
+      kv_heads: c.nKvHeads,
+      d_model: c.dModel,
+      vocab: c.vocabSize,
+      tokens: ids.length,
+      bos,
+      engine: 'onnxruntime-web',
+      out: args.out,
+    };
+    return { summary, file: encodeSafetensors(tensors, { producer: 'headscope', model: model.name }) };
+  });
 }
 
 /** The run's interventions from --act / --zerotuning, with HEADS checked against the model. */
@@ -36,18 +119,11 @@ export async function withModel<T>(
   args: Pick<CommonArgs, 'model' | 'prompt' | 'ids' | 'bos'>,
   body: (ctx: GpuContext, model: LoadedModel, ids: number[], bos: boolean) => Promise<T>,
 ): Promise<T> {
-  if (!existsSync(args.model) || !statSync(args.model).isDirectory()) throw new UsageError(`--model ${args.model} is not a directory`);
+  checkDirectory(args.model);
   const ctx = await createNodeContext();
   try {
     const model = await loadModel(ctx, new NodeDirSource(args.model));
-    const bos = args.bos ?? model.config.addBos;
-    let ids: number[] = [];
-    if (args.ids) {
-      ids = args.bos && model.config.bosTokenId !== null && args.ids[0] !== model.config.bosTokenId ? [model.config.bosTokenId, ...args.ids] : args.ids;
-    } else if (args.prompt !== undefined) {
-      ids = model.encode(args.prompt, { bos });
-      if (ids.length === 0) throw new UsageError('the prompt encodes to zero tokens');
-    }
+    const { ids, bos } = promptIds(args, model.tokenizer, model.config);
     try {
       return await body(ctx, model, ids, bos);
     } finally {
@@ -62,7 +138,8 @@ export async function withModel<T>(
  * One forward pass; returns the safetensors bytes (input_ids, logits, attn.<layer>, with --pre also
  * attn_pre.<layer>: the maps before the ACT rewrite) and a summary. Logits and maps are the calibrated ones.
  */
-export function executeRun(args: CommonArgs & { out: string; calibration?: RunCalibration }): Promise<{ summary: RunSummary; file: Uint8Array }> {
+export async function executeRun(args: CommonArgs & { out: string; calibration?: RunCalibration }): Promise<{ summary: RunSummary; file: Uint8Array }> {
+  if (await usesOnnx(args)) return runOnnx(args);
   return withModel(args, async (ctx, model, ids, bos) => {
     const c = model.config;
     const interventions = args.calibration ? runInterventions(args.calibration, c.nLayers, c.nHeads) : [];
@@ -87,6 +164,7 @@ export function executeRun(args: CommonArgs & { out: string; calibration?: RunCa
       vocab: c.vocabSize,
       tokens: ids.length,
       bos,
+      engine: 'webgpu',
       out: args.out,
       ...(interventions.length > 0 ? { interventions } : {}),
     };
@@ -94,9 +172,17 @@ export function executeRun(args: CommonArgs & { out: string; calibration?: RunCa
   });
 }
 
-export function executeGenerate(
+export async function executeGenerate(
   args: CommonArgs & { maxNewTokens: number; temperature: number; topK: number; seed: number },
 ): Promise<{ ids: number[]; text: string }> {
+  if (await usesOnnx(args)) {
+    if (args.temperature !== 0) throw new UsageError('an ONNX model decodes greedily only: use --temperature 0 (the default)');
+    return withOnnxModel(args, async (model, ids) => {
+      const room = model.config.nCtx - ids.length;
+      const out = await model.generateGreedy(ids, Math.min(args.maxNewTokens, Math.max(1, room)), model.config.eosTokenIds);
+      return { ids: out, text: model.tokenizer.decode(out, { skipSpecialTokens: true }) };
+    });
+  }
   return withModel(args, async (_ctx, model, ids) => {
     const room = model.config.nCtx - ids.length;
     const result = await model.generate(ids, {
@@ -112,8 +198,9 @@ export function executeGenerate(
   });
 }
 
-export function executeAnalyze(
+export async function executeAnalyze(
   args: Omit<CommonArgs, 'prompt' | 'ids'> & { promptsFile?: string; maxTokens: number; probeN: number; seed: number },
 ): Promise<AnalyzeReport> {
+  if (await usesOnnx(args)) throw new UsageError('analyze runs on the WebGPU engine and needs the safetensors checkpoint; this folder holds an ONNX export');
   return withModel(args, (_ctx, model) => analyzeModel(model, args));
 }

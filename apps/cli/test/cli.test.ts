@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { streamTensors } from '@headscope/models';
+import { loadTokenizer, streamTensors } from '@headscope/models';
 import { NodeDirSource } from '@headscope/models/node';
 import { describe, expect, it } from 'vitest';
 
@@ -84,6 +84,32 @@ describe('headscope CLI', () => {
     expect(c.stdout).not.toBe(a.stdout);
   });
 
+  it('run on an ONNX export (model.onnx found in DIR/onnx) writes the same file, equal to the reference', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'headscope-cli-'));
+    const model = join(ROOT, 'test/fixtures/onnx/onnx_llama_gqa_past');
+    const ref = JSON.parse(readFileSync(join(model, 'reference.json'), 'utf8'));
+    const r = cli('run', '--model', model, '--prompt', ref.prompt, '--out', join(dir, 'out.safetensors'));
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      family: 'llama',
+      layers: 2,
+      heads: 4,
+      kv_heads: 2,
+      tokens: ref.input_ids.length,
+      bos: true,
+      engine: 'onnxruntime-web',
+    });
+    const got = await readAll(dir, 'out.safetensors');
+    const want = await readAll(model, 'reference.safetensors');
+    expect([...got.keys()].sort()).toEqual(['attn.0', 'attn.1', 'input_ids', 'logits']);
+    expect(maxAbs(got.get('logits')!.data, want.get('logits')!.data)).toBeLessThanOrEqual(1e-4);
+    for (const l of [0, 1]) expect(maxAbs(got.get(`attn.${l}`)!.data, want.get(`attn.${l}`)!.data)).toBeLessThanOrEqual(1e-5);
+    const g = cli('generate', '--model', model, '--ids', ref.input_ids.join(','), '--max-new-tokens', '20');
+    expect(g.code).toBe(0);
+    const tokenizer = await loadTokenizer(new NodeDirSource(model));
+    expect(g.stdout).toBe(`${tokenizer.decode(ref.greedy_ids, { skipSpecialTokens: true })}\n`);
+  });
+
   const oneLineFailure = (r: ReturnType<typeof cli>, pattern: RegExp) => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
@@ -96,6 +122,7 @@ describe('headscope CLI', () => {
     oneLineFailure(cli('generate', '--model', FIXTURES, '--prompt', 'x'), /--max-new-tokens/);
     oneLineFailure(cli('frobnicate'), /unknown command/);
     oneLineFailure(cli('run', '--model', FIXTURES, '--ids', '1,x', '--out', '/tmp/x'), /--ids must be/);
+    oneLineFailure(cli('run', '--model', join(FIXTURES, 'gpt2'), '--format', 'onnx', '--ids', '1', '--out', '/tmp/x'), /model\.onnx.*onnx\/ subfolder/);
   });
 
   it('fails with one line: unsupported model_type, missing tokenizer, prompt beyond the context', () => {

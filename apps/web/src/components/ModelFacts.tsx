@@ -1,8 +1,14 @@
 /** What a model is and what it needs, shown before a download (inspection) and after loading. */
-import type { ModelSummary } from '../engine/protocol.js';
+import type { FeatureName, LoadedSummary, ModelSummary } from '../engine/protocol.js';
 import { formatBytes, formatCount } from '../lib/format.js';
 
-export function ModelFacts({ m }: { m: ModelSummary }) {
+const FEATURE_LABEL: Record<FeatureName, string> = {
+  interventions: 'Interventions (calibration, masking, ablation)',
+  'kv-decoding': 'Token-by-token decoding',
+  weights: 'Weight-space analyses',
+};
+
+export function ModelFacts({ m }: { m: ModelSummary | LoadedSummary }) {
   return (
     <dl className="facts">
       <dt>Architecture</dt>
@@ -26,6 +32,32 @@ export function ModelFacts({ m }: { m: ModelSummary }) {
       </dd>
       <dt>This adapter</dt>
       <dd className={m.fits.ok ? 'ok' : 'error'}>{m.fits.ok ? 'can run it' : `cannot run it: ${m.fits.reason}`}</dd>
+      {m.format === 'onnx' && (
+        <>
+          <dt>Format</dt>
+          <dd>ONNX export, run by onnxruntime-web; attention read from each layer's Softmax</dd>
+        </>
+      )}
+      {'runtime' in m && m.runtime && (
+        <>
+          <dt>Runs on</dt>
+          <dd data-testid="model-runtime">{m.runtime}</dd>
+        </>
+      )}
+      {m.unavailable?.length ? (
+        <>
+          <dt>Not available</dt>
+          <dd>
+            <ul className="unavailable" aria-label="Not available for this model">
+              {m.unavailable.map((u) => (
+                <li key={u.feature} aria-disabled="true">
+                  {FEATURE_LABEL[u.feature]}: {u.reason}
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      ) : null}
     </dl>
   );
 }

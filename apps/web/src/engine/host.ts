@@ -15,12 +15,17 @@ import {
   type FileSource,
   hubSource,
   inspectModel,
+  inspectOnnx,
   type LoadedModel,
   loadModel,
   loadModelCpu,
+  loadOnnxModel,
   MissingFileError,
   type ModelInspection,
   ModelLoadError,
+  type OnnxInspection,
+  type OnnxLoadedModel,
+  onnxCapabilities,
   type TensorToWrite,
 } from '@headscope/models';
 import { GpuContext, type GpuTensor, WebGpuUnavailableError } from '@headscope/wgpu-kernels';
@@ -35,6 +40,7 @@ import type {
   ModelSummary,
   Prediction,
   RunSummary,
+  UnavailableFeature,
   WindowRequest,
 } from './protocol.js';
 import { MODEL_CACHE, toErrorInfo } from './protocol.js';
@@ -53,12 +59,14 @@ interface ActiveRun {
   attention: AttentionStore | CpuAttentionStore;
 }
 
+type AnyModel = LoadedModel | CpuLoadedModel | OnnxLoadedModel;
+
 /** Where models run: a WebGPU context, or the CPU path because WebGPU is unavailable (`reason`). */
 type Backend = { kind: 'webgpu'; ctx: GpuContext } | { kind: 'cpu'; reason: WebGpuUnavailableError };
 
 export class EngineHost {
   private ctxPromise: Promise<GpuContext> | undefined;
-  private model: LoadedModel | CpuLoadedModel | undefined;
+  private model: AnyModel | undefined;
   private run: ActiveRun | undefined;
   private nextRunId = 1;
   private readonly heads = new Map<string, Float32Array>();
@@ -117,6 +125,8 @@ export class EngineHost {
 
   async inspect(ref: ModelRef, signal: AbortSignal): Promise<ModelSummary> {
     const b = await this.backend();
+    const onnx = await inspectOnnx(this.source(ref), signal).catch((e: unknown) => explainMissing(ref, e));
+    if (onnx) return summariseOnnx(this.source(ref).name, onnx);
     const report = await inspectModel(this.source(ref), { signal }).catch((e: unknown) => explainMissing(ref, e));
     return summarise(report, b.kind === 'cpu' ? 'cpu' : maxBufferOf(b.ctx));
   }
@@ -129,6 +139,8 @@ export class EngineHost {
   async load(ref: ModelRef, signal: AbortSignal, onProgress: (p: LoadProgressInfo) => void): Promise<LoadedSummary> {
     const b = await this.backend();
     const source = this.source(ref);
+    const onnx = await inspectOnnx(source, signal).catch((e: unknown) => explainMissing(ref, e));
+    if (onnx) return this.loadOnnx(source, onnx, b.kind === 'webgpu', signal, onProgress);
     const limit = b.kind === 'cpu' ? 'cpu' : maxBufferOf(b.ctx);
     const report = await inspectModel(source, { signal, ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }) }).catch((e: unknown) => explainMissing(ref, e));
     const options = {
@@ -137,13 +149,39 @@ export class EngineHost {
     };
     const model = b.kind === 'cpu' ? await loadModelCpu(source, options) : await loadModel(b.ctx, source, options);
     this.dropRun();
-    this.model?.dispose();
+    void this.model?.dispose();
     this.model = model;
     const c = model.config;
-    return { ...summarise(report, limit), addBos: c.addBos, bosTokenId: c.bosTokenId };
+    return {
+      ...summarise(report, limit),
+      addBos: c.addBos,
+      bosTokenId: c.bosTokenId,
+      runtime: b.kind === 'cpu' ? 'Headscope CPU reference path' : 'Headscope WebGPU engine',
+    };
   }
 
-  private requireModel(): LoadedModel | CpuLoadedModel {
+  /** An ONNX export through onnxruntime-web: its WebGPU execution provider where this browser has WebGPU, else WASM. */
+  private async loadOnnx(
+    source: FileSource,
+    report: OnnxInspection,
+    webgpu: boolean,
+    signal: AbortSignal,
+    onProgress: (p: LoadProgressInfo) => void,
+  ): Promise<LoadedSummary> {
+    const model = await loadOnnxModel(source, {
+      signal,
+      onProgress: (p) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
+      executionProviders: webgpu ? ['webgpu', 'wasm'] : ['wasm'],
+    });
+    this.dropRun();
+    void this.model?.dispose();
+    this.model = model;
+    const c = model.config;
+    const runtime = `onnxruntime-web (${model.executionProvider === 'webgpu' ? 'WebGPU' : 'WASM'} execution provider)`;
+    return { ...summariseOnnx(source.name, report), addBos: c.addBos, bosTokenId: c.bosTokenId, runtime };
+  }
+
+  private requireModel(): AnyModel {
     if (!this.model) throw new Error('No model is loaded yet.');
     return this.model;
   }
@@ -158,14 +196,14 @@ export class EngineHost {
     const m = this.requireModel();
     const t0 = performance.now();
     this.dropRun();
-    const { logits, attention } = m.run(ids, { logits: 'all' });
+    const { logits, attention } = isOnnx(m) ? await m.run(ids) : m.run(ids, { logits: 'all' });
     const run: ActiveRun = { id: this.nextRunId++, ids, logits, attention };
     this.run = run;
     const { nLayers: L, nHeads: H } = m.config;
     const T = ids.length;
     const metrics = { entropy: new Float32Array(L * H), firstMass: new Float32Array(L * H), maxColumn: new Float32Array(L * H) };
     const thumbs = new Float32Array(L * H * THUMB * THUMB);
-    if (!isCpu(m)) await m.transformer.ctx.sync();
+    if (!isCpu(m) && !isOnnx(m)) await m.transformer.ctx.sync();
     const t1 = performance.now();
     for (let l = 0; l < L; l++) {
       const layer = await attention.layer(l);
@@ -252,15 +290,19 @@ export class EngineHost {
     if (!this.run) return;
     this.run.attention.release();
     const { logits } = this.run;
-    if (this.model && !isCpu(this.model) && !(logits instanceof Float32Array)) this.model.transformer.ctx.release(logits);
+    if (this.model && !isCpu(this.model) && !isOnnx(this.model) && !(logits instanceof Float32Array)) this.model.transformer.ctx.release(logits);
     this.run = undefined;
     this.heads.clear();
     this.headBytes = 0;
   }
 }
 
-function isCpu(m: LoadedModel | CpuLoadedModel): m is CpuLoadedModel {
+function isCpu(m: AnyModel): m is CpuLoadedModel {
   return 'backend' in m && m.backend === 'cpu';
+}
+
+function isOnnx(m: AnyModel): m is OnnxLoadedModel {
+  return 'backend' in m && m.backend === 'onnx';
 }
 
 /** "this environment has no navigator.gpu" out of "WebGPU is not available: this environment has no navigator.gpu. <fix>". */
@@ -274,9 +316,9 @@ function maxBufferOf(ctx: GpuContext): number {
 }
 
 /** `length` logits from `offset`, from the GPU or the host array. */
-async function readLogits(m: LoadedModel | CpuLoadedModel, logits: GpuTensor | Float32Array, offset: number, length: number): Promise<Float32Array> {
+async function readLogits(m: AnyModel, logits: GpuTensor | Float32Array, offset: number, length: number): Promise<Float32Array> {
   if (logits instanceof Float32Array) return logits.slice(offset, offset + length);
-  if (isCpu(m)) throw new Error('GPU logits without a GPU model');
+  if (isCpu(m) || isOnnx(m)) throw new Error('GPU logits without a GPU model');
   return m.transformer.ctx.readF32(logits, offset, length);
 }
 
@@ -326,6 +368,37 @@ function summarise(r: ModelInspection, limit: number | 'cpu'): ModelSummary {
     largestTensor: { name: r.largestTensor.name, bytes: r.largestTensor.bytes },
     ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }),
     fits: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true },
+  };
+}
+
+/** The ONNX path's report for the UI: runs wherever onnxruntime-web does; what it cannot do, said once. */
+function summariseOnnx(name: string, r: OnnxInspection): ModelSummary {
+  const c = r.config;
+  const T = Math.min(c.nCtx, CAPTURE_TOKENS);
+  const can = onnxCapabilities(r.report);
+  const unavailable: UnavailableFeature[] = [];
+  if (!can.hooks.ok) unavailable.push({ feature: 'interventions', reason: can.hooks.reason });
+  if (!can.kvDecode.ok) unavailable.push({ feature: 'kv-decoding', reason: can.kvDecode.reason });
+  if (!can.weights.ok) unavailable.push({ feature: 'weights', reason: can.weights.reason });
+  return {
+    name,
+    family: c.family,
+    modelType: c.modelType,
+    nLayers: c.nLayers,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    dModel: c.dModel,
+    vocabSize: c.vocabSize,
+    nCtx: c.nCtx,
+    parameters: r.parameters,
+    checkpointBytes: r.bytes,
+    fp32Bytes: r.parameters * 4,
+    captureBytes: c.nLayers * c.nHeads * T * T * 4,
+    captureTokens: T,
+    largestTensor: { name: 'model.onnx', bytes: r.bytes },
+    fits: { ok: true },
+    format: 'onnx',
+    unavailable,
   };
 }
 

@@ -35,11 +35,24 @@ export interface ModelSummary {
   maxBufferBytes?: number;
   /** Whether this adapter's limits (or the CPU path's size limit) allow the model, and if not, why. */
   fits: { ok: true } | { ok: false; reason: string };
+  /** 'onnx': an ONNX export, run by onnxruntime-web (absent: a safetensors checkpoint on Headscope's engine). */
+  format?: 'safetensors' | 'onnx';
+  /** What the model cannot do on its engine, with the reason (the UI greys those controls out). */
+  unavailable?: UnavailableFeature[];
+}
+
+export type FeatureName = 'interventions' | 'kv-decoding' | 'weights';
+
+export interface UnavailableFeature {
+  feature: FeatureName;
+  reason: string;
 }
 
 export interface LoadedSummary extends ModelSummary {
   addBos: boolean;
   bosTokenId: number | null;
+  /** What runs the model: "Headscope WebGPU engine", "onnxruntime-web (WebGPU execution provider)", … */
+  runtime?: string;
 }
 
 export interface AdapterSummary {

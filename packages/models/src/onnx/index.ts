@@ -8,6 +8,7 @@ export {
   withAttentionOutputs,
 } from './attention-graph.js';
 export * from './errors.js';
+export { inspectOnnx, type OnnxInspection } from './inspect-onnx.js';
 export { type OnnxModelConfig, parseOnnxConfig } from './onnx-config.js';
 export {
   findOnnxGraph,
@@ -19,6 +20,7 @@ export {
   type OnnxExecutionProvider,
   type OnnxLoadedModel,
   type OnnxRunResult,
+  onnxCapabilities,
 } from './onnx-model.js';
 export {
   ATTR,

@@ -3,7 +3,7 @@
  * store (host arrays, the CPU path's CpuAttentionStore) filled from the graph's attention Softmax outputs,
  * run by onnxruntime-web (the WebGPU execution provider where the browser has it, WASM otherwise and in Node).
  */
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 import { type CaptureSpec, resolveCapture } from '../engine/captured-maps.js';
 import { CpuAttentionStore, type CpuCapturedLayer } from '../engine/cpu-attention-store.js';
 import { LoadAbortedError, MissingFileError } from '../errors.js';
@@ -60,8 +60,20 @@ export interface OnnxLoadedModel {
   dispose(): Promise<void>;
 }
 
-const HOOKS_REASON = 'an ONNX graph runs as exported: Headscope cannot add logit biases, attention rewrites or head ablations inside it';
-const WEIGHTS_REASON = 'the ONNX path reads no per-head weights (weight-space analyses need the safetensors checkpoint)';
+/** What an ONNX export can do, from its graph inputs (undefined: the graph was not read yet). */
+export function onnxCapabilities(report: Pick<OnnxGraphReport, 'inputs'> | undefined): ModelCapabilities {
+  const hasPast = report?.inputs.some((i) => isPastInput(i.name)) ?? false;
+  return {
+    hooks: { ok: false, reason: 'an ONNX graph runs as exported: Headscope cannot add logit biases, attention rewrites or head ablations inside it' },
+    kvDecode: hasPast
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: `this export has no past-key-values inputs${report ? '' : ' that Headscope could see before loading'} (export it with past key values to decode token by token)`,
+        },
+    weights: { ok: false, reason: 'the ONNX path reads no per-head weights (weight-space analyses need the safetensors checkpoint)' },
+  };
+}
 
 /** Where model.onnx is: the folder itself, or its `onnx/` subfolder (hub layout); undefined if neither. */
 export async function findOnnxGraph(source: FileSource, signal?: AbortSignal): Promise<FileSource | undefined> {
@@ -95,17 +107,11 @@ export async function loadOnnxModel(source: FileSource, options: LoadOnnxOptions
   const externalData = await readExternalData(graphSource, report, tracker, signal);
   if (signal?.aborted) throw new LoadAbortedError(source.name);
 
-  const { session, provider } = await createSession(withAttentionOutputs(graphBytes, report), externalData, options.executionProviders ?? ['wasm']);
-  const hasPast = report.inputs.some((i) => isPastInput(i.name));
-  const capabilities: ModelCapabilities = {
-    hooks: { ok: false, reason: HOOKS_REASON },
-    kvDecode: hasPast
-      ? { ok: true }
-      : { ok: false, reason: 'this export has no past-key-values inputs (export it with use_cache / past key values to decode token by token)' },
-    weights: { ok: false, reason: WEIGHTS_REASON },
-  };
+  const ort = await onnxRuntime();
+  const { session, provider } = await createSession(ort, withAttentionOutputs(graphBytes, report), externalData, options.executionProviders ?? ['wasm']);
+  const capabilities = onnxCapabilities(report);
   const logitsName = report.outputs.includes('logits') ? 'logits' : report.outputs[0]!;
-  const runner = new OnnxRunner(session, report, modelConfig, logitsName);
+  const runner = new OnnxRunner(ort, session, report, modelConfig, logitsName);
   return {
     backend: 'onnx',
     name: source.name,
@@ -117,8 +123,8 @@ export async function loadOnnxModel(source: FileSource, options: LoadOnnxOptions
     fileBytes: graphBytes.byteLength + externalData.reduce((s, e) => s + e.data.byteLength, 0),
     encode: (text, o) => tokenizer.encode(text, { addBos: o?.bos ?? modelConfig.addBos }),
     run: (ids, o) => runner.forward(ids, o?.capture),
-    generateGreedy: (ids, n, stop) => {
-      if (!hasPast) throw new Error(capabilities.kvDecode.ok ? '' : `KV-cache decoding is unavailable: ${capabilities.kvDecode.reason}`);
+    generateGreedy: async (ids, n, stop) => {
+      if (!capabilities.kvDecode.ok) throw new Error(`KV-cache decoding is unavailable: ${capabilities.kvDecode.reason}`);
       return runner.greedy(ids, n, stop ?? []);
     },
     dispose: () => session.release(),
@@ -148,35 +154,58 @@ async function readWhole(source: FileSource, file: string, tracker: ProgressTrac
   return at >= size ? out : out.subarray(0, at);
 }
 
-/** Every external-data file the graph names, checked for presence and length before it is read. */
+/**
+ * Every external-data file the graph names, with its size, checked before any is read: a location outside
+ * the folder, a missing file and one shorter than the tensors placed in it are typed errors.
+ */
+export async function checkExternalData(source: FileSource, report: OnnxGraphReport, signal?: AbortSignal): Promise<Map<string, number>> {
+  const needed = new Map<string, number>();
+  for (const t of report.external) {
+    if (!isPlainFileName(t.location)) throw new ExternalDataLocationError(t.location);
+    needed.set(t.location, Math.max(needed.get(t.location) ?? 0, t.offset + t.length));
+  }
+  const sizes = new Map<string, number>();
+  for (const [file, bytes] of needed) {
+    const size = await source.size(file, signal ? { signal } : undefined);
+    if (size === undefined) throw new MissingFileError(file, source.name, `Put "${file}" (the graph's weights) beside ${ONNX_FILE}.`);
+    if (size < bytes) throw new ExternalDataTruncatedError(file, bytes, size);
+    sizes.set(file, size);
+  }
+  return sizes;
+}
+
 async function readExternalData(
   source: FileSource,
   report: OnnxGraphReport,
   tracker: ProgressTracker,
   signal?: AbortSignal,
 ): Promise<{ path: string; data: Uint8Array }[]> {
-  const needed = new Map<string, number>();
-  for (const t of report.external) {
-    if (!isPlainFileName(t.location)) throw new ExternalDataLocationError(t.location);
-    needed.set(t.location, Math.max(needed.get(t.location) ?? 0, t.offset + t.length));
-  }
+  const sizes = await checkExternalData(source, report, signal);
+  for (const [file, size] of sizes) tracker.expect(file, size);
   const out: { path: string; data: Uint8Array }[] = [];
-  for (const [file, bytes] of needed) {
-    const size = await source.size(file, signal ? { signal } : undefined);
-    if (size === undefined) throw new MissingFileError(file, source.name, `Put "${file}" (the graph's weights) beside ${ONNX_FILE}.`);
-    if (size < bytes) throw new ExternalDataTruncatedError(file, bytes, size);
+  for (const [file, size] of sizes) {
     const data = await readWhole(source, file, tracker, signal);
-    if (data.byteLength < bytes) throw new ExternalDataTruncatedError(file, bytes, data.byteLength);
+    if (data.byteLength < size) throw new ExternalDataTruncatedError(file, size, data.byteLength);
     out.push({ path: file, data });
   }
   return out;
 }
 
+type OrtModule = typeof Ort;
+
+/** onnxruntime-web, loaded on first use: pages and processes that never open an ONNX model never fetch it. */
+let ortModule: Promise<OrtModule> | undefined;
+function onnxRuntime(): Promise<OrtModule> {
+  ortModule ??= import('onnxruntime-web');
+  return ortModule;
+}
+
 async function createSession(
+  ort: OrtModule,
   model: Uint8Array,
   externalData: { path: string; data: Uint8Array }[],
   providers: OnnxExecutionProvider[],
-): Promise<{ session: ort.InferenceSession; provider: OnnxExecutionProvider }> {
+): Promise<{ session: Ort.InferenceSession; provider: OnnxExecutionProvider }> {
   let last: unknown;
   for (const provider of providers) {
     try {
@@ -196,34 +225,36 @@ async function createSession(
 
 class OnnxRunner {
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: OrtModule,
+    private readonly session: Ort.InferenceSession,
     private readonly report: OnnxGraphReport,
     private readonly config: OnnxModelConfig,
     private readonly logitsName: string,
   ) {}
 
   /** Inputs for `ids` after `past` cached positions; past key/values empty unless given. */
-  private feeds(ids: readonly number[], pastLength: number, past?: Map<string, ort.Tensor>): Record<string, ort.Tensor> {
+  private feeds(ids: readonly number[], pastLength: number, past?: Map<string, Ort.Tensor>): Record<string, Ort.Tensor> {
     const T = ids.length;
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, Ort.Tensor> = {};
     for (const input of this.report.inputs) {
       const name = input.name;
-      if (name === 'input_ids') feeds[name] = intTensor(input.elemType, ids, [1, T]);
-      else if (name === 'attention_mask') feeds[name] = intTensor(input.elemType, new Array(pastLength + T).fill(1), [1, pastLength + T]);
+      if (name === 'input_ids') feeds[name] = intTensor(this.ort, input.elemType, ids, [1, T]);
+      else if (name === 'attention_mask') feeds[name] = intTensor(this.ort, input.elemType, new Array(pastLength + T).fill(1), [1, pastLength + T]);
       else if (name === 'position_ids')
         feeds[name] = intTensor(
+          this.ort,
           input.elemType,
           Array.from({ length: T }, (_, i) => pastLength + i),
           [1, T],
         );
-      else if (name === 'token_type_ids') feeds[name] = intTensor(input.elemType, new Array(T).fill(0), [1, T]);
+      else if (name === 'token_type_ids') feeds[name] = intTensor(this.ort, input.elemType, new Array(T).fill(0), [1, T]);
       else if (isPastInput(name)) {
         const given = past?.get(name);
         if (given) feeds[name] = given;
         else {
           const kv = typeof input.dims[1] === 'number' && input.dims[1] > 0 ? input.dims[1] : this.config.nKvHeads;
           const hd = typeof input.dims[3] === 'number' && input.dims[3] > 0 ? input.dims[3] : this.config.dHead;
-          feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, hd]);
+          feeds[name] = new this.ort.Tensor('float32', new Float32Array(0), [1, kv, 0, hd]);
         }
       } else {
         throw new OnnxConfigMismatchError(
@@ -249,7 +280,7 @@ class OnnxRunner {
 
   async greedy(ids: readonly number[], maxNewTokens: number, stopIds: readonly number[]): Promise<number[]> {
     const pastNames = this.report.inputs.map((i) => i.name).filter(isPastInput);
-    let past: Map<string, ort.Tensor> | undefined;
+    let past: Map<string, Ort.Tensor> | undefined;
     let pastLength = 0;
     let step: readonly number[] = ids;
     const produced: number[] = [];
@@ -271,7 +302,7 @@ class OnnxRunner {
     return produced;
   }
 
-  private logits(t: ort.Tensor, T: number): Float32Array {
+  private logits(t: Ort.Tensor, T: number): Float32Array {
     const V = this.config.vocabSize;
     if (t.dims.length !== 3 || t.dims[1] !== T || t.dims[2] !== V) {
       throw new OnnxConfigMismatchError(`the graph's logits are [${t.dims.join(', ')}] but config.json implies [1, ${T}, ${V}] (vocab_size ${V})`);
@@ -279,7 +310,7 @@ class OnnxRunner {
     return toFloat32(t);
   }
 
-  private probs(t: ort.Tensor, layer: number, T: number, K: number): Float32Array {
+  private probs(t: Ort.Tensor, layer: number, T: number, K: number): Float32Array {
     const H = this.config.nHeads;
     const d = t.dims;
     const ok = (d.length === 4 && d[0] === 1 && d[1] === H && d[2] === T && d[3] === K) || (d.length === 3 && d[0] === H && d[1] === T && d[2] === K);
@@ -291,7 +322,7 @@ class OnnxRunner {
   }
 }
 
-function intTensor(elemType: number, values: readonly number[], dims: number[]): ort.Tensor {
+function intTensor(ort: OrtModule, elemType: number, values: readonly number[], dims: number[]): Ort.Tensor {
   // ONNX int32 is elem type 6; exports use int64 (7) almost always.
   if (elemType === 6) return new ort.Tensor('int32', Int32Array.from(values), dims);
   return new ort.Tensor(
@@ -301,7 +332,7 @@ function intTensor(elemType: number, values: readonly number[], dims: number[]):
   );
 }
 
-function toFloat32(t: ort.Tensor): Float32Array {
+function toFloat32(t: Ort.Tensor): Float32Array {
   const data = t.data;
   if (data instanceof Float32Array) return data.slice();
   if (t.type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, halfBitsToFloat);
