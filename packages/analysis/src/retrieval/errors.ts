@@ -1,15 +1,7 @@
-/**
- * Bad input to the retrieval lab. Same pattern as the model loader's errors: `message` = what is wrong +
- * `fix`, and `fix` alone is one sentence the user can act on.
- */
-export class RetrievalInputError extends Error {
-  readonly fix: string;
-  constructor(what: string, fix: string) {
-    super(`${what} ${fix}`);
-    this.name = new.target.name;
-    this.fix = fix;
-  }
-}
+import { AnalysisInputError } from '../errors.js';
+
+/** Bad input to the retrieval lab: `message` = what is wrong + `fix`, the sentence the user can act on. */
+export class RetrievalInputError extends AnalysisInputError {}
 
 /** A needle file line that is not JSON, or not {"needle", "question", "answer"} strings. */
 export class NeedleFileError extends RetrievalInputError {
