@@ -129,10 +129,12 @@ export class WeightAccess {
     };
   }
 
-  /** ln1 / ln2 of a layer, or the final norm (layer = 'final'). */
-  async norm(layer: number | 'final', which: 'ln1' | 'ln2' | 'ln2Post' = 'ln1'): Promise<NormWeights> {
-    const n: Norm | undefined = layer === 'final' ? this.weights.lnFinal : this.weights.layers[layer]?.[which];
-    if (!n) throw new RangeError(`layer ${layer}: the model has layers 0..${this.config.nLayers - 1}`);
+  /** ln1 / ln2 (or the post-sublayer norms ln1Post / ln2Post of Gemma and OLMo-2) of a layer, or the final norm (layer = 'final'). */
+  async norm(layer: number | 'final', which: 'ln1' | 'ln2' | 'ln1Post' | 'ln2Post' = 'ln1'): Promise<NormWeights> {
+    const lw = layer === 'final' ? undefined : this.weights.layers[layer];
+    if (layer !== 'final' && !lw) throw new RangeError(`layer ${layer}: the model has layers 0..${this.config.nLayers - 1}`);
+    const n: Norm | undefined = layer === 'final' ? this.weights.lnFinal : lw?.[which];
+    if (!n) throw new RangeError(`layer ${layer} has no ${which} norm`);
     const [w, b] = await Promise.all([n.w ? this.ctx.readF32(n.w) : undefined, n.b ? this.ctx.readF32(n.b) : undefined]);
     return { ...(w ? { w } : {}), ...(b ? { b } : {}) };
   }
