@@ -62,7 +62,7 @@ export function ModelPicker({ load, gpuReady }: { load: UseQueryResult<LoadedSum
         </button>
       )}
       {source !== 'bundled' && (
-        <p className="muted" aria-label="Supported model types">
+        <p className="muted">
           Supported model types (config.json <code>model_type</code>): {supportedModelTypes().join(', ')}.
         </p>
       )}
