@@ -60,12 +60,12 @@ async function main(argv: readonly string[]): Promise<number> {
     const row = (name: string, s: { accuracy: number; validFormat: number; n: number }) =>
       `${name} ${pct(s.accuracy)} (valid format ${pct(s.validFormat)}, n=${s.n})`;
     process.stdout.write(
-      [
+      `${[
         `${report.method} on ${report.task}: heads ${report.heads || '(none kept)'}${report.gamma !== undefined ? `, γ = ${report.gamma}` : ''}`,
         `  choose split:   before ${row('', report.before.choose)}  after ${row('', report.after.choose)}`,
         `  held-out split: before ${row('', report.before.heldOut)}  after ${row('', report.after.heldOut)}`,
         `  ${report.seconds.toFixed(1)} s in all, ${report.secondsPerHead.toFixed(2)} s per head`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     return 0;
   }
