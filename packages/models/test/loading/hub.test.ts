@@ -106,6 +106,19 @@ describe('loading from a hub-layout HTTP server', () => {
     expect(new Set(events.map((e) => e.file))).toEqual(new Set(SHARDS));
   });
 
+  it('recognises the new model types: a multimodal gemma3 checkpoint (nested text_config) loads its text model from the hub', async () => {
+    const dir = fileURLToPath(new URL('../../../../test/fixtures/models/gemma3_nested', import.meta.url));
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'generation_config.json'])
+      server.files.set(hubPath('google/gemma-tiny', 'main', f), readFileSync(join(dir, f)));
+    const loaded = await loadModelFiles(hubSource('google/gemma-tiny', { endpoint: server.url, cache: null }));
+    expect(loaded.spec.family).toBe('gemma3');
+    expect(loaded.config).toMatchObject({ modelType: 'gemma3', nLayers: 2, sublayerNorms: 'sandwich', qkNorm: 'head' });
+    const names = new Set<string>();
+    for await (const t of loaded.tensors) names.add(t.name);
+    expect(names.has('blocks.1.attn.k_norm.w')).toBe(true);
+    expect([...names].some((n) => n.includes('vision'))).toBe(false);
+  });
+
   it('honours the revision and per-tensor Range reads', async () => {
     publish('org/baby', 'v1.0');
     const source = hubSource('org/baby@v1.0', { endpoint: `${server.url}/`, cache: null, preferredAccess: 'ranges' });
