@@ -119,10 +119,13 @@ async function benchMatmul(ctx: GpuContext, name: string, M: number, N: number, 
       TILE_WIDE,
       TILE_SMALL,
       { ...TILE_SMALL, bk: 32 },
+      { bm: 32, bn: 64, bk: 16, tm: 4, tn: 4 } as MatmulTile,
+      { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 } as MatmulTile,
     ].filter((t) => tileFits(ctx, t));
     for (const tile of tiles) {
-      for (const splitK of [1, 2, 4])
-        if (splitK === 1 || (K >= 1024 && M * N < 2 ** 22 && !tile.flat && tile.bk !== 8)) plans.push({ kind: 'tiled', tile, splitK });
+      for (const splitK of [1, 2, 4, 8])
+        if (splitK === 1 || ((K >= 1024 || (M <= 256 && K >= 256)) && M * N < 2 ** 22 && !tile.flat && tile.bk !== 8 && K / splitK >= 64))
+          plans.push({ kind: 'tiled', tile, splitK });
     }
     plans.push({ ...chosen }); // the default again, last: the spread between the two is the noise
   }

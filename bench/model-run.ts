@@ -33,6 +33,11 @@ export async function forwardOnce(
   return { latencyMs: t2 - t0, recordMs: t1 - t0 };
 }
 
+/** Logits of every position, as PyTorch computes, unless [T, vocab] exceeds one binding (Qwen at T = 4096: 2.5 GB); then the last only. */
+export function logitsFor(ctx: GpuContext, model: Transformer, T: number): 'all' | 'last' {
+  return T * model.config.vocabSize * 4 <= ctx.limits.maxStorageBufferBindingSize ? 'all' : 'last';
+}
+
 /** GPU time of one forward: the sum of its pass timestamps, and first begin → last end (medians over n runs). */
 export async function passProfile(
   ctx: GpuContext,
@@ -44,9 +49,11 @@ export async function passProfile(
   const gpu: number[] = [];
   const span: number[] = [];
   let passes = 0;
+  // Timed as it runs: dispatches share passes (each pass timed), so span − GPU time is the GPU waiting.
+  if (ctx.profiler) ctx.profiler.perDispatch = false;
   await ctx.timings();
   for (let i = 0; i < n; i++) {
-    const { logits, attention } = model.forward(ids, { capture: { layers: mode === 'none' ? 'none' : 'all' }, logits: 'all' });
+    const { logits, attention } = model.forward(ids, { capture: { layers: mode === 'none' ? 'none' : 'all' }, logits: logitsFor(ctx, model, ids.length) });
     if (mode === 'reductions') await Promise.all(attention.capturedLayers.map((l) => attention.stats(l, 0)));
     await ctx.sync();
     const t = await ctx.timings();
@@ -57,6 +64,7 @@ export async function passProfile(
     gpu.push(t.reduce((a, p) => a + p.ms, 0));
     span.push(Math.max(...t.map((p) => p.startMs + p.ms)) - Math.min(...t.map((p) => p.startMs)));
   }
+  if (ctx.profiler) ctx.profiler.perDispatch = true;
   return { gpuMs: median(gpu), spanMs: median(span), passes };
 }
 

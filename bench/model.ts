@@ -18,7 +18,7 @@ import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
 import type { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
 import { phaseProfile } from './model-profile.js';
-import { type CaptureMode, forwardOnce, passProfile, type TorchResults, torchRatios, warmGpu } from './model-run.js';
+import { type CaptureMode, forwardOnce, logitsFor, passProfile, type TorchResults, torchRatios, warmGpu } from './model-run.js';
 import { median } from './timing.js';
 
 const argv = process.argv.slice(2);
@@ -36,6 +36,7 @@ const DECODE_PROMPT = num('--decode-prompt', 128);
 const PROFILE = argv.includes('--profile');
 /** Prompt lengths that get the per-phase profile (with --profile). */
 const PROFILE_AT = list('--profile-at', '128,1024').map(Number);
+const PROFILE_MODELS = list('--profile-models', 'gpt2,pythia,qwen');
 const BUDGET_MS = num('--budget-s', 1e9) * 1000;
 /** Wall time one timed configuration may take (reps are cut to fit). */
 const CASE_MS = num('--case-s', 3) * 1000;
@@ -53,6 +54,7 @@ export interface ForwardRow {
   /** The part of that spent inside run() (recording and submitting). */
   recordMs: number;
   reps: number;
+  logits: 'all' | 'last';
   /** Sum of the pass timestamps of one forward (profile context), median over runs. */
   gpuMs?: number;
   /** First pass begin → last pass end of one forward. */
@@ -105,7 +107,7 @@ async function timeForward(ctx: GpuContext, model: Transformer, name: string, T:
     lat.push(r.latencyMs);
     rec.push(r.recordMs);
   }
-  const row: ForwardRow = { model: name, T, mode, latencyMs: median(lat), recordMs: median(rec), reps };
+  const row: ForwardRow = { model: name, T, mode, latencyMs: median(lat), recordMs: median(rec), reps, logits: logitsFor(ctx, model, T) };
   if (ctx.profiler) {
     const p = await passProfile(ctx, model, ids, mode, Math.min(5, reps));
     row.gpuMs = p.gpuMs;
@@ -114,7 +116,7 @@ async function timeForward(ctx: GpuContext, model: Transformer, name: string, T:
   }
   console.log(
     `${name.padEnd(7)} T=${String(T).padStart(4)} ${mode.padEnd(10)} latency ${f(row.latencyMs).padStart(8)} ms  record ${f(row.recordMs).padStart(7)} ms` +
-      `  gpu ${f(row.gpuMs).padStart(8)} ms  span ${f(row.spanMs).padStart(8)} ms  passes ${row.passes ?? '-'}  (reps ${reps})`,
+      `  gpu ${f(row.gpuMs).padStart(8)} ms  span ${f(row.spanMs).padStart(8)} ms  passes ${row.passes ?? '-'}  (reps ${reps}${row.logits === 'last' ? ', last logits only' : ''})`,
   );
   return row;
 }
@@ -174,7 +176,7 @@ for (const name of MODELS) {
       }
       forward.push(await timeForward(ctx, model, name, T, mode));
     }
-    if (PROFILE && PROFILE_AT.includes(T) && !overBudget()) profiles[`${name}@${T}`] = await phaseProfile(ctx, model, tokens(T, model.config.vocabSize, T));
+    if (PROFILE && PROFILE_AT.includes(T) && PROFILE_MODELS.includes(name) && !overBudget()) profiles[`${name}@${T}`] = await phaseProfile(ctx, model, tokens(T, model.config.vocabSize, T));
   }
   if (DECODE > 0 && !overBudget()) decode.push(await timeDecode(model, name));
   releaseWeights(model.weights);

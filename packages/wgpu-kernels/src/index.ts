@@ -6,6 +6,7 @@ export * from './kernels/attention.js';
 export * from './kernels/attention.ref.js';
 export * from './kernels/attention-stats.js';
 export * from './kernels/attention-stats.ref.js';
+export * from './kernels/columns.js';
 export * from './kernels/embedding.js';
 export * from './kernels/embedding.ref.js';
 export * from './kernels/gated-product.js';

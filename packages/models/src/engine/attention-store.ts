@@ -18,6 +18,8 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
     queries: number,
     keys: number,
     queryOffset: number,
+    /** Takes the map buffers on release (the forward pass reuses them); default: back to the pool. */
+    private readonly recycle?: (maps: GpuTensor[]) => void,
   ) {
     super(layers, nHeads, queries, keys, queryOffset);
   }
@@ -112,7 +114,9 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const l of this.layers.values()) this.ctx.release(l.probs, l.pre);
+    const maps = [...this.layers.values()].flatMap((l) => (l.pre ? [l.probs, l.pre] : [l.probs]));
+    if (this.recycle) this.recycle(maps);
+    else this.ctx.release(...maps);
     for (const s of this.statsCache.values()) this.ctx.release(s.colMean, s.entropy, s.argmax, s.firstMass);
     this.statsCache.clear();
   }

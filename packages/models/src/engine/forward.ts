@@ -3,6 +3,7 @@ import {
   activation,
   addInto,
   attention,
+  concatColumns,
   embedding,
   type GpuContext,
   type GpuTensor,
@@ -14,12 +15,13 @@ import {
   rotary,
   rotaryTables,
   softcap,
+  splitColumns,
 } from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
 import { AttentionStore, type CapturedLayer } from './attention-store.js';
 import { type CaptureSpec, resolveCapture } from './captured-maps.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import { type EngineConfig, gateActivation, type Linear, layerAttentionOf, type ModelWeights, type Norm } from './weights.js';
+import { type EngineConfig, gateActivation, type LayerWeights, type Linear, layerAttentionOf, type ModelWeights, type Norm } from './weights.js';
 
 export type { CaptureSpec } from './captured-maps.js';
 
@@ -55,6 +57,12 @@ export class KvCache {
 export class Transformer {
   /** cos/sin tables [n_ctx, rotary/2] of the global rotary and, for Gemma 3's local layers, the local one. */
   private readonly tables: { global?: { cos: GpuTensor; sin: GpuTensor }; local?: { cos: GpuTensor; sin: GpuTensor } } = {};
+  /**
+   * Map buffers of released captures, reused by the next pass that needs the same size: creating a pass's
+   * maps anew (~600 MB at T = 1024 for GPT-2, more than the pool keeps) cost more than the pass itself.
+   * Those the next pass does not reuse go back to the pool then.
+   */
+  private spareMaps: GpuTensor[] = [];
 
   constructor(
     readonly ctx: GpuContext,
@@ -66,6 +74,7 @@ export class Transformer {
       this.tables.global = this.uploadTables(config.rotary.invFreq, 'rotary');
       if (config.localRotary) this.tables.local = this.uploadTables(config.localRotary.invFreq, 'rotary.local');
     }
+    for (const lw of weights.layers) lw.qkv ??= fuseQkv(ctx, lw);
   }
 
   private uploadTables(invFreq: Float32Array, label: string): { cos: GpuTensor; sin: GpuTensor } {
@@ -126,9 +135,9 @@ export class Transformer {
       const lw = w.layers[l]!;
       const la = layerAttentionOf(c, l);
       const h = preNorms ? tmp(this.norm(x, lw.ln1)) : x;
-      let q = tmp(linear(ctx, h, lw.q));
-      let k = tmp(linear(ctx, h, lw.k));
-      const v = tmp(linear(ctx, h, lw.v));
+      const [q0, k0, v] = this.projectQkv(h, lw).map(tmp) as [GpuTensor, GpuTensor, GpuTensor];
+      let q = q0;
+      let k = k0;
       if (lw.qNorm && lw.kNorm) {
         q = tmp(this.qkNorm(q, lw.qNorm, c.nHeads));
         k = tmp(this.qkNorm(k, lw.kNorm, c.nKvHeads));
@@ -167,8 +176,8 @@ export class Transformer {
       }
       let cap: CapturedLayer | undefined;
       if (captureLayers.has(l)) {
-        cap = { probs: ctx.createTensor([c.nHeads, T, total], 'f32', `attn.${l}`) };
-        if (options.capture?.pre) cap.pre = ctx.createTensor([c.nHeads, T, total], 'f32', `attn.${l}.pre`);
+        cap = { probs: this.mapsTensor([c.nHeads, T, total], `attn.${l}`) };
+        if (options.capture?.pre) cap.pre = this.mapsTensor([c.nHeads, T, total], `attn.${l}.pre`);
         captured.set(l, cap);
       }
       const att = tmp(
@@ -221,7 +230,28 @@ export class Transformer {
     // Pooled temporaries may be reused by later dispatches: queue order keeps this safe after flush.
     ctx.release(...temps);
     if (cache) cache.length = total;
-    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past) };
+    ctx.release(...this.spareMaps);
+    this.spareMaps = [];
+    const recycle = (maps: GpuTensor[]) => this.spareMaps.push(...maps);
+    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past, recycle) };
+  }
+
+  private mapsTensor(shape: number[], label: string): GpuTensor {
+    const size = shape[0]! * shape[1]! * shape[2]!;
+    const i = this.spareMaps.findIndex((t) => t.size === size);
+    if (i < 0) return this.ctx.createTensor(shape, 'f32', label);
+    const [spare] = this.spareMaps.splice(i, 1);
+    return spare!.reshape(shape);
+  }
+
+  /** Q, K and V of one layer: one product with the fused weights, split into the three inputs of attention. */
+  private projectQkv(h: GpuTensor, lw: LayerWeights): GpuTensor[] {
+    const { ctx } = this;
+    if (!lw.qkv) return [linear(ctx, h, lw.q), linear(ctx, h, lw.k), linear(ctx, h, lw.v)];
+    const joined = linear(ctx, h, lw.qkv);
+    const parts = splitColumns(ctx, joined, [lw.q.w.shape[1]!, lw.k.w.shape[1]!, lw.v.w.shape[1]!]);
+    ctx.release(joined);
+    return parts;
   }
 
   /** The model's norm (layer or RMS) of each row of x; public for weight-space analyses (ov-circuit.ts). */
@@ -257,6 +287,20 @@ export class Transformer {
     ctx.release(hidden);
     return out;
   }
+}
+
+/**
+ * W_Q | W_K | W_V joined column-wise ([d, q + k + v], bias likewise), so the three projections are one
+ * product: at T = 1024 the separate N = 768 products left most of a large GPU idle, and each dispatch costs
+ * recording time. Only for f32 [in, out] weights whose biases are all present or all absent.
+ */
+function fuseQkv(ctx: GpuContext, lw: LayerWeights): Linear | undefined {
+  const lins = [lw.q, lw.k, lw.v];
+  const biased = lins.filter((l) => l.b).length;
+  if (lins.some((l) => l.transB || l.w.dtype !== 'f32' || l.w.shape.length !== 2) || (biased !== 0 && biased !== 3)) return undefined;
+  const rows = lw.q.w.shape[0]!;
+  const w = concatColumns(ctx, [lw.q.w, lw.k.w, lw.v.w], rows);
+  return { w, transB: false, ...(biased ? { b: concatColumns(ctx, [lw.q.b!, lw.k.b!, lw.v.b!], 1) } : {}) };
 }
 
 function linear(ctx: GpuContext, x: GpuTensor, lin: Linear): GpuTensor {

@@ -34,6 +34,8 @@ export interface LayerWeightsOf<T> {
   /** Gate projection of gated MLPs (SwiGLU): out = W_out·(act(gate) ⊙ up). */
   mlpGate?: LinearOf<T>;
   mlpOut: LinearOf<T>;
+  /** q | k | v joined column-wise ([in, q + k + v]); the GPU forward pass builds it for a fused projection. */
+  qkv?: LinearOf<T>;
 }
 
 /** A model's weights by role, whatever holds them: GPU tensors for the forward pass, host arrays for the CPU path. */
@@ -137,7 +139,7 @@ export function releaseWeights(w: ModelWeights): void {
   const all: (GpuTensor | undefined)[] = [w.embed, w.pos, w.lnFinal.w, w.lnFinal.b, w.unembed.w, w.unembed.b];
   for (const l of w.layers) {
     all.push(l.ln1.w, l.ln1.b, l.ln2.w, l.ln2.b, l.ln1Post?.w, l.ln2Post?.w, l.qNorm, l.kNorm);
-    for (const lin of [l.q, l.k, l.v, l.o, l.mlpIn, l.mlpGate, l.mlpOut]) if (lin) all.push(lin.w, lin.b);
+    for (const lin of [l.q, l.k, l.v, l.o, l.mlpIn, l.mlpGate, l.mlpOut, l.qkv]) if (lin) all.push(lin.w, lin.b);
   }
   // Tied embeddings share one buffer: destroy each buffer once.
   const seen = new Set<GPUBuffer>();

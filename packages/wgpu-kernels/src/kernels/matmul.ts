@@ -55,6 +55,9 @@ const TARGET_WORKGROUPS = 512;
 /** TILE_MID is taken from this many workgroups (about two per H100 SM): GPT-2's qkv (288) and fc (384) ran 10–14% faster on it than on 64×64 tiles. */
 const MID_MIN_WORKGROUPS = 256;
 
+/** Shortest K slice a split of a few-workgroup product gets (8 steps of TILE_SMALL's bk = 16). */
+const SHORT_SPLIT_MIN_K = 128;
+
 /** Double-buffered A and B tiles. */
 const tileBytes = (t: MatmulTile): number => 2 * t.bk * (t.bm + t.bn) * 4;
 
@@ -85,7 +88,12 @@ export function planMatmul(ctx: GpuContext, d: MatmulDims): MatmulPlan {
   if (count(TILE_MID) >= MID_MIN_WORKGROUPS) return { kind: 'tiled', tile: TILE_MID, splitK: 1 };
   let splitK = 1;
   while (count(TILE_MID) * splitK < TARGET_WORKGROUPS && d.K / (splitK * 2) >= 512) splitK *= 2;
-  return splitK > 1 ? { kind: 'tiled', tile: TILE_MID, splitK } : { kind: 'tiled', tile: TILE_SMALL, splitK: 1 };
+  if (splitK > 1) return { kind: 'tiled', tile: TILE_MID, splitK };
+  // Short K and few rows (a 128-token prompt: 24 workgroups of 64×64 for GPT-2's 768×768 products, 4 for
+  // Qwen's 128-wide K and V): each workgroup walks all of K in dependent steps while most SMs idle, ~70 µs
+  // a product on the H200. Splitting K shortens the walk; the split sum is one cheap pass.
+  while (count(TILE_SMALL) * splitK * 2 <= TARGET_WORKGROUPS && d.K / (splitK * 2) >= SHORT_SPLIT_MIN_K) splitK *= 2;
+  return { kind: 'tiled', tile: TILE_SMALL, splitK };
 }
 
 /** C = A·B (+ bias) in fp32. Picks a plan by shape; see `matmulWithPlan` to force one. */

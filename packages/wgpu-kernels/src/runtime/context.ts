@@ -1,3 +1,4 @@
+import { BindGroupCache, type BufferRange } from './bind-group-cache.js';
 import { BufferPool } from './buffer-pool.js';
 import {
   AdapterLimitError,
@@ -71,7 +72,17 @@ export class GpuContext {
   readonly pipelines: PipelineCache;
   readonly profiler: Profiler | undefined;
   readonly features: ReadonlySet<string>;
+  readonly bindGroups: BindGroupCache;
+  /**
+   * Recorded dispatches are submitted after this many, so the GPU starts on the first layers while the
+   * CPU records the rest (a whole forward pass recorded before one submit left the GPU idle meanwhile).
+   */
+  flushEvery = 48;
   private encoder: GPUCommandEncoder | null = null;
+  /** Dispatches share one compute pass until something else is recorded (copies, a submit, a timed pass). */
+  private pass: GPUComputePassEncoder | null = null;
+  private passPipeline: GPUComputePipeline | null = null;
+  private recorded = 0;
   private pendingUniforms: GPUBuffer[] = [];
   private pendingRelease: GPUBuffer[] = [];
   private lostError: DeviceLostError | null = null;
@@ -86,6 +97,7 @@ export class GpuContext {
   ) {
     this.features = new Set(device.features as unknown as Iterable<string>);
     this.pool = new BufferPool(device);
+    this.bindGroups = new BindGroupCache(device, this.pool, (u) => this.pendingUniforms.push(u));
     this.pipelines = new PipelineCache(device, (kernel, msg) => this.deferredErrors.push(new ShaderCompileError(kernel, msg)));
     this.profiler = profile && this.features.has('timestamp-query') ? new Profiler(device) : undefined;
     device.lost.then((info) => {
@@ -242,39 +254,61 @@ export class GpuContext {
     }
   }
 
-  /** The open command encoder, created on demand. */
+  /** The open command encoder, created on demand, for recording other than dispatches (ends the shared compute pass). */
   get commandEncoder(): GPUCommandEncoder {
+    this.endPass();
+    return this.openEncoder();
+  }
+
+  private openEncoder(): GPUCommandEncoder {
     this.assertAlive();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     return this.encoder;
   }
 
-  /** Records one compute dispatch. Params become a uniform buffer bound after the listed bindings. */
+  private endPass(): void {
+    if (!this.pass) return;
+    this.pass.end();
+    this.pass = null;
+    this.passPipeline = null;
+  }
+
+  /**
+   * Records one compute dispatch. Params become a uniform buffer bound after the listed bindings. Bind
+   * groups and uniforms are reused across dispatches with the same bindings and params (BindGroupCache);
+   * consecutive dispatches share a compute pass (WebGPU orders storage writes between the dispatches of a
+   * pass). With the profiler on, each dispatch gets its own timed pass unless `profiler.perDispatch` is off.
+   */
   dispatch(spec: DispatchSpec): void {
     this.assertAlive();
-    const entries: GPUBindGroupEntry[] = spec.bindings.map((b, i) => ({ binding: i, resource: toResource(b) }));
-    if (spec.params) {
-      const bytes =
-        spec.params instanceof ArrayBuffer ? new Uint8Array(spec.params) : new Uint8Array(spec.params.buffer, spec.params.byteOffset, spec.params.byteLength);
-      const size = Math.ceil(Math.max(16, bytes.byteLength) / 16) * 16;
-      const u = this.pool.acquire(size, BufferUsage.UNIFORM | BufferUsage.COPY_DST, `${spec.label}.params`);
-      this.device.queue.writeBuffer(u, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.pendingUniforms.push(u);
-      entries.push({ binding: entries.length, resource: { buffer: u, offset: 0, size } });
-    }
-    const bindGroup = this.device.createBindGroup({ layout: spec.pipeline.getBindGroupLayout(0), entries });
-    const timestampWrites = this.profiler?.nextPass(spec.label);
-    const pass = this.commandEncoder.beginComputePass(timestampWrites ? { label: spec.label, timestampWrites } : { label: spec.label });
-    pass.setPipeline(spec.pipeline);
-    pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = spec.workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > maxDim || y > maxDim || z > maxDim) {
-      pass.end();
-      throw new BufferTooLargeError(`${spec.label} dispatch`, Math.max(x, y, z), maxDim);
+    if (x > maxDim || y > maxDim || z > maxDim) throw new BufferTooLargeError(`${spec.label} dispatch`, Math.max(x, y, z), maxDim);
+    const params = spec.params
+      ? spec.params instanceof ArrayBuffer
+        ? new Uint8Array(spec.params)
+        : new Uint8Array(spec.params.buffer, spec.params.byteOffset, spec.params.byteLength)
+      : undefined;
+    const bindGroup = this.bindGroups.get(spec.pipeline, spec.bindings.map(toResource), params, spec.label);
+    const perDispatch = this.profiler?.enabled && this.profiler.perDispatch;
+    const timestampWrites = perDispatch ? this.profiler?.nextPass(spec.label) : undefined;
+    let pass: GPUComputePassEncoder;
+    if (timestampWrites) {
+      this.endPass();
+      pass = this.openEncoder().beginComputePass({ label: spec.label, timestampWrites });
+    } else {
+      if (!this.pass) {
+        const shared = this.profiler?.enabled && !this.profiler.perDispatch ? this.profiler.nextPass('pass') : undefined;
+        this.pass = this.openEncoder().beginComputePass(shared ? { label: 'pass', timestampWrites: shared } : {});
+      }
+      pass = this.pass;
     }
+    if (pass !== this.pass || this.passPipeline !== spec.pipeline) pass.setPipeline(spec.pipeline);
+    if (pass === this.pass) this.passPipeline = spec.pipeline;
+    pass.setBindGroup(0, bindGroup);
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
-    pass.end();
+    if (timestampWrites) pass.end();
+    if (++this.recorded >= this.flushEvery) this.flush();
   }
 
   /** Records a buffer-to-buffer copy of a whole tensor (or a range, in elements). */
@@ -287,6 +321,8 @@ export class GpuContext {
   flush(): void {
     this.assertAlive();
     if (!this.encoder) return;
+    this.endPass();
+    this.recorded = 0;
     const cb = this.encoder.finish();
     this.encoder = null;
     this.device.queue.submit([cb]);
@@ -355,15 +391,16 @@ export class GpuContext {
     if (this.destroyed) return;
     this.destroyed = true;
     this.encoder = null;
+    this.pass = null;
     this.pool.destroyAll();
     this.profiler?.destroy();
     this.device.destroy();
   }
 }
 
-function toResource(b: BindingResource): GPUBufferBinding {
+function toResource(b: BindingResource): BufferRange {
   if (b instanceof GpuTensor) return { buffer: b.buffer, offset: 0, size: Math.ceil(b.byteLength / 4) * 4 };
   // A GPUBuffer has no `buffer` property; a { buffer, offset, size } range does.
   if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, ...(b.size !== undefined ? { size: b.size } : {}) };
-  return { buffer: b };
+  return { buffer: b, offset: 0 };
 }

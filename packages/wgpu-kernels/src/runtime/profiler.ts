@@ -17,6 +17,8 @@ export class Profiler {
   private readonly labels: string[] = [];
   /** Off: passes run untimed (a benchmark times wall clock without timestamp writes, then profiles). */
   enabled = true;
+  /** On: every dispatch is its own timed pass (per-kernel times). Off: dispatches share passes, each timed. */
+  perDispatch = true;
 
   constructor(
     private readonly device: GPUDevice,
