@@ -96,6 +96,52 @@ describe('GpuContext', () => {
     for (const p of t) expect(p.ms).toBeGreaterThanOrEqual(0);
     ctx.destroy();
   });
+
+  it('cached bind groups: a repeated dispatch reuses its bind group, reads the buffers as they are now, and other params get their own', async () => {
+    const ctx = gpu();
+    const a = randn(3 * 40, 5);
+    const b = randn(3 * 40, 6);
+    const x = ctx.upload(a, [3, 40]);
+    const y1 = ctx.createTensor([3, 40]);
+    const y2 = ctx.createTensor([3, 40]);
+    layerNorm(ctx, { x, eps: 1e-5, out: y1 });
+    const { hits, misses } = ctx.bindGroups;
+    layerNorm(ctx, { x, eps: 1e-5, out: y1 });
+    expect([ctx.bindGroups.hits - hits, ctx.bindGroups.misses - misses]).toEqual([1, 0]);
+    layerNorm(ctx, { x, eps: 0.5, out: y2 }); // other params: another bind group and uniform
+    expect(ctx.bindGroups.misses - misses).toBe(1);
+    expectClose(await ctx.readF32(y1), layerNormRef(a, 40, null, null, 1e-5), 1e-5);
+    expectClose(await ctx.readF32(y2), layerNormRef(a, 40, null, null, 0.5), 1e-5);
+    ctx.write(x, b); // new contents, same buffer: the cached bind group reads them
+    layerNorm(ctx, { x, eps: 1e-5, out: y1 });
+    expectClose(await ctx.readF32(y1), layerNormRef(b, 40, null, null, 1e-5), 1e-5);
+    ctx.release(x, y1, y2);
+  });
+
+  it('dispatches share a pass until a copy, and a submit goes out every flushEvery dispatches', async () => {
+    const ctx = await createNodeContext();
+    ctx.flushEvery = 3;
+    let submits = 0;
+    const submit = ctx.device.queue.submit.bind(ctx.device.queue);
+    const counted = (cbs: GPUCommandBuffer[]) => {
+      submits++;
+      submit(cbs);
+    };
+    Object.defineProperty(ctx.device.queue, 'submit', { configurable: true, value: counted });
+    const a = randn(2 * 16, 9);
+    const x = ctx.upload(a, [2, 16]);
+    const y = layerNorm(ctx, { x, eps: 1e-5 });
+    const z = layerNorm(ctx, { x: y, eps: 1e-5 }); // reads what the previous dispatch of the pass wrote
+    const copy = ctx.createTensor([2, 16]);
+    ctx.copy(z, copy);
+    expect(submits).toBe(0);
+    layerNorm(ctx, { x: copy, eps: 1e-5, out: y }); // third dispatch: submitted
+    expect(submits).toBe(1);
+    const once = layerNormRef(a, 16, null, null, 1e-5);
+    const twice = layerNormRef(once, 16, null, null, 1e-5);
+    expectClose(await ctx.readF32(y), layerNormRef(twice, 16, null, null, 1e-5), 1e-5);
+    ctx.destroy();
+  });
 });
 
 describe('BufferPool', () => {
