@@ -35,7 +35,7 @@ export async function forwardOnce(
 
 /** Logits of every position, as PyTorch computes, unless [T, vocab] exceeds one binding (Qwen at T = 4096: 2.5 GB); then the last only. */
 export function logitsFor(ctx: GpuContext, model: Transformer, T: number): 'all' | 'last' {
-  return T * model.config.vocabSize * 4 <= ctx.limits.maxStorageBufferBindingSize ? 'all' : 'last';
+  return T * model.config.vocabSize * 4 <= Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) ? 'all' : 'last';
 }
 
 /** GPU time of one forward: the sum of its pass timestamps, and first begin → last end (medians over n runs). */

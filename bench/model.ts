@@ -176,7 +176,8 @@ for (const name of MODELS) {
       }
       forward.push(await timeForward(ctx, model, name, T, mode));
     }
-    if (PROFILE && PROFILE_AT.includes(T) && PROFILE_MODELS.includes(name) && !overBudget()) profiles[`${name}@${T}`] = await phaseProfile(ctx, model, tokens(T, model.config.vocabSize, T));
+    if (PROFILE && PROFILE_AT.includes(T) && PROFILE_MODELS.includes(name) && !overBudget())
+      profiles[`${name}@${T}`] = await phaseProfile(ctx, model, tokens(T, model.config.vocabSize, T));
   }
   if (DECODE > 0 && !overBudget()) decode.push(await timeDecode(model, name));
   releaseWeights(model.weights);

@@ -215,6 +215,10 @@ export class Transformer {
         if (lw.ln2Post) m = tmp(this.norm(m, lw.ln2Post));
         addInto(ctx, x, m);
       }
+      // The layer's temporaries go back to the pool at the next submit (every ctx.flushEvery dispatches),
+      // so later layers reuse them: kept to the end of the pass they were ~45 MB a layer for GPT-2 at
+      // T = 1024, more than the pool holds, and were created anew every pass.
+      ctx.release(...temps.splice(0));
     }
 
     let last = x;
