@@ -145,7 +145,10 @@ describe('matmul', () => {
     expect(plan(1024, 768, 3072, true)).toEqual({ kind: 'tiled', tile: TILE_MID, splitK: 1 });
     expect(plan(1024, 3072, 768)).toEqual({ kind: 'tiled', tile: TILE_MID, splitK: 4 });
     expect(plan(4096, 1024, 1024)).toEqual({ kind: 'tiled', tile: TILE_TALL, splitK: 1 });
-    expect(plan(20, 256, 256)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 1 });
+    // Few rows, short K: split so more workgroups run (H200 sweep, 128×768·768×768 on 64×64 tiles: 0.055 ms unsplit, 0.030 split 4).
+    expect(plan(20, 256, 256)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 2 });
+    expect(plan(128, 768, 768)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 4 });
+    expect(plan(20, 64, 256)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 1 });
     expect(plan(8, 256, 256)).toEqual({ kind: 'small' });
   });
 
