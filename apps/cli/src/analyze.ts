@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { type AttentionMap, detectionScore, patternMatrix, probeScores, repeatedRandomTokens, sinkRate } from '@headscope/analysis';
-import type { LoadedModel } from '@headscope/models';
+import {
+  type AttentionMap,
+  analyzeSuccessors,
+  detectionScore,
+  NoSuccessorTasksError,
+  patternMatrix,
+  probeScores,
+  rankSuccessorHeads,
+  repeatedRandomTokens,
+  sinkRate,
+  taskReport,
+} from '@headscope/analysis';
+import type { EffectiveEmbedding, LoadedModel } from '@headscope/models';
 
 /** Short public-domain-style English prompts used when no --prompts file is given. */
 export const DEFAULT_PROMPTS = [
@@ -15,8 +26,21 @@ export interface AnalyzeReport {
   max_tokens: number;
   sink_rate: { epsilon: number; key: number; rate: number; count: number; total: number };
   probe: { n: number; seed: number; token_range: [number, number] };
-  heads: Array<{ layer: number; head: number; induction: number; duplicate_token: number; previous_token: number; induction_tl: number }>;
-  best: { induction: HeadScore; previous_token: HeadScore; duplicate_token: HeadScore };
+  heads: Array<{
+    layer: number;
+    head: number;
+    induction: number;
+    duplicate_token: number;
+    previous_token: number;
+    induction_tl: number;
+    /** Successor score (methods §5) of the chosen variant; absent when the tokenizer has no ordinal task. */
+    successor?: number;
+    /** Success per task id. */
+    successor_tasks?: Record<string, number>;
+  }>;
+  best: { induction: HeadScore; previous_token: HeadScore; duplicate_token: HeadScore; successor?: HeadScore };
+  /** Which tasks the tokenizer has ("numbers: 187 of 200 single tokens; …"), the variant, or why there is no score. */
+  successor: { variant: EffectiveEmbedding; tasks: string; error?: string };
 }
 type HeadScore = { layer: number; head: number; score: number };
 
@@ -27,7 +51,7 @@ function split(all: Float32Array, heads: number, n: number): AttentionMap[] {
 /** Sink rate (methods.md §2) over prompts cut to maxTokens, and the §3 probe scores of every head. */
 export async function analyzeModel(
   model: LoadedModel,
-  options: { promptsFile?: string; bos?: boolean; maxTokens: number; probeN: number; seed: number },
+  options: { promptsFile?: string; bos?: boolean; maxTokens: number; probeN: number; seed: number; successorVariant?: EffectiveEmbedding },
 ): Promise<AnalyzeReport> {
   const c = model.config;
   const texts = options.promptsFile
@@ -70,6 +94,20 @@ export async function analyzeModel(
   }
   model.transformer.ctx.release(logits);
   attention.release();
+  const variant = options.successorVariant ?? 'mlp0';
+  let successor: AnalyzeReport['successor'];
+  let bestSuccessor: HeadScore | undefined;
+  try {
+    const a = await analyzeSuccessors(model, { embedding: variant });
+    a.circuit.release();
+    for (const s of a.heads) Object.assign(heads[s.layer * c.nHeads + s.head]!, { successor: s.score, successor_tasks: s.tasks });
+    const top = rankSuccessorHeads(a.heads)[0]!;
+    bestSuccessor = { layer: top.layer, head: top.head, score: top.score };
+    successor = { variant, tasks: taskReport(a.tasks.all) };
+  } catch (e) {
+    if (!(e instanceof NoSuccessorTasksError)) throw e;
+    successor = { variant, tasks: e.report, error: e.message };
+  }
   const best = (key: 'induction' | 'previous_token' | 'duplicate_token'): HeadScore => {
     const top = heads.reduce((a, b) => (b[key] > a[key] ? b : a));
     return { layer: top.layer, head: top.head, score: top[key] };
@@ -80,6 +118,12 @@ export async function analyzeModel(
     sink_rate: { epsilon: sr.epsilon, key: sr.key, rate: sr.rate, count: sr.count, total: sr.total },
     probe: { n, seed: options.seed, token_range: [low, c.vocabSize] },
     heads,
-    best: { induction: best('induction'), previous_token: best('previous_token'), duplicate_token: best('duplicate_token') },
+    best: {
+      induction: best('induction'),
+      previous_token: best('previous_token'),
+      duplicate_token: best('duplicate_token'),
+      ...(bestSuccessor ? { successor: bestSuccessor } : {}),
+    },
+    successor,
   };
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CALIBRATION_TASK_SETS } from '@headscope/analysis';
+import { EFFECTIVE_EMBEDDINGS, type EffectiveEmbedding } from '@headscope/models';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -12,7 +13,7 @@ export const USAGE = `usage:
                 [--act HEADS [--act-tau T | --act-alpha A] [--act-beta B]] [--zerotuning HEADS --zerotuning-gamma G] [--pre]
   headscope generate --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] [--format auto|safetensors|onnx] --max-new-tokens N
                      [--temperature T] [--top-k K] [--seed S]
-  headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S]
+  headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S] [--successor-variant mlp0|mlp0+embedding|embedding]
   headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${'$'}{TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
                       [--objective accuracy|entropy] [--gamma-grid 0.5,1,2] [--act-tau T] [--act-beta B] [--json OUT.json]
   headscope retrieval --model DIR [--needles FILE.jsonl] [--haystack FILE.txt] [--lengths a,b,…] [--depths 0,50,100]
@@ -58,7 +59,10 @@ export type Command =
   | ({ command: 'run'; out: string; calibration: RunCalibration } & CommonArgs)
   | ({ command: 'calibrate' } & CalibrateArgs)
   | ({ command: 'generate'; maxNewTokens: number; temperature: number; topK: number; seed: number } & CommonArgs)
-  | ({ command: 'analyze'; promptsFile?: string; maxTokens: number; probeN: number; seed: number } & Omit<CommonArgs, 'prompt' | 'ids'>)
+  | ({ command: 'analyze'; promptsFile?: string; maxTokens: number; probeN: number; seed: number; successorVariant: EffectiveEmbedding } & Omit<
+      CommonArgs,
+      'prompt' | 'ids'
+    >)
   | ({ command: 'retrieval' } & RetrievalArgs)
   | { command: 'help' };
 
@@ -115,6 +119,7 @@ export function parseCommand(argv: readonly string[]): Command {
         prompts: { type: 'string' },
         'max-tokens': { type: 'string' },
         'probe-n': { type: 'string' },
+        'successor-variant': { type: 'string' },
         act: { type: 'string' },
         'act-tau': { type: 'string' },
         'act-alpha': { type: 'string' },
@@ -157,6 +162,7 @@ export function parseCommand(argv: readonly string[]): Command {
       maxTokens: num('max-tokens', values['max-tokens'] as string | undefined, 64, (n) => Number.isInteger(n) && n >= 2),
       probeN: num('probe-n', values['probe-n'] as string | undefined, 50, (n) => Number.isInteger(n) && n >= 2),
       seed: num('seed', values.seed as string | undefined, 0, (n) => Number.isInteger(n)),
+      successorVariant: successorVariant(values['successor-variant'] as string | undefined),
     };
   }
   const str = (k: string) => values[k] as string | undefined;
@@ -255,4 +261,11 @@ function parseGrid(text: string): number[] {
   const g = text.split(',').map(Number);
   if (g.length === 0 || g.some((x) => !(x > 0 && Number.isFinite(x)))) throw new UsageError(`--gamma-grid must be comma-separated numbers > 0 (got "${text}")`);
   return g;
+}
+
+function successorVariant(v: string | undefined): EffectiveEmbedding {
+  if (v === undefined) return 'mlp0';
+  const known = EFFECTIVE_EMBEDDINGS.find((e) => e === v);
+  if (!known) throw new UsageError(`--successor-variant must be one of ${EFFECTIVE_EMBEDDINGS.join(', ')} (got "${v}")`);
+  return known;
 }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { parseHeads } from '@headscope/analysis';
 import {
   act,
+  type EffectiveEmbedding,
   encodeSafetensors,
   findOnnxGraph,
   type HeadscopeTokenizer,
@@ -199,7 +200,7 @@ export async function executeGenerate(
 }
 
 export async function executeAnalyze(
-  args: Omit<CommonArgs, 'prompt' | 'ids'> & { promptsFile?: string; maxTokens: number; probeN: number; seed: number },
+  args: Omit<CommonArgs, 'prompt' | 'ids'> & { promptsFile?: string; maxTokens: number; probeN: number; seed: number; successorVariant?: EffectiveEmbedding },
 ): Promise<AnalyzeReport> {
   if (await usesOnnx(args)) throw new UsageError('analyze runs on the WebGPU engine and needs the safetensors checkpoint; this folder holds an ONNX export');
   return withModel(args, (_ctx, model) => analyzeModel(model, args));

@@ -20,7 +20,7 @@ export interface AtlasModel {
   tokenText(id: number): string;
   /** One forward pass capturing every layer; `done` frees what it holds. */
   forward(ids: readonly number[]): { attention: CapturedMaps<unknown>; done(): void };
-  /** The weight-space successor analysis (methods §5); absent where the weights are not on a GPU. */
+  /** The weight-space successor analysis (methods §5), cached per option set (its circuit may be released); absent where the weights are not on a GPU. */
   successor?(options: SuccessorOptions): Promise<SuccessorAnalysis>;
 }
 
@@ -44,7 +44,22 @@ export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
         },
       };
     },
-    ...('backend' in model ? {} : { successor: (o: SuccessorOptions) => analyzeSuccessors(model, o) }),
+    ...('backend' in model ? {} : { successor: cachedSuccessor(model) }),
+  };
+}
+
+/** The successor analysis depends on the weights and options only: one run per option set serves every atlas run. */
+function cachedSuccessor(model: LoadedModel): (o: SuccessorOptions) => Promise<SuccessorAnalysis> {
+  const runs = new Map<string, Promise<SuccessorAnalysis>>();
+  return (o) => {
+    const key = JSON.stringify([o.embedding, o.biases, o.headNorm]);
+    let run = runs.get(key);
+    if (!run) {
+      run = analyzeSuccessors(model, o);
+      run.catch(() => runs.delete(key));
+      runs.set(key, run);
+    }
+    return run;
   };
 }
 

@@ -5,6 +5,7 @@ import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANTED_SUCCESSOR_HEADS, wordTokenizerJson, writePlantedSuccessorModel } from '../../../test/support/successor-model.js';
+import { plantedModel } from '../../models/test/helpers/planted-heads.js';
 import {
   analyzeSuccessors,
   atlasModelOf,
@@ -59,6 +60,11 @@ describe('successor task sets', () => {
         ],
       ],
     ]);
+    // A word-piece vocabulary that writes unknown words as [UNK]: [UNK] is no member; " one" … " ten" are.
+    const wp = plantedModel();
+    const wordPiece = tokenizerFromJson(wp.tokenizer, wp.tokenizerConfig);
+    const wpSets = findTaskSets({ encode: (t) => wordPiece.encode(t), tokenText: (id) => wordPiece.tokenText(id) });
+    expect(taskReport(wpSets.all)).toContain('numbers: 0 of 200 single tokens; number words: 10 of 20 single tokens');
     const none = tokenizerFromJson(JSON.parse(wordTokenizerJson(['apple']).json), undefined);
     expect(() => findTaskSets({ encode: (t) => none.encode(t), tokenText: (id) => none.tokenText(id) })).toThrow(NoSuccessorTasksError);
     try {

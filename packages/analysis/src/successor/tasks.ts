@@ -81,12 +81,14 @@ export class NoSuccessorTasksError extends AnalysisInputError {
 /**
  * The single token of " word", or undefined. Byte-level BPE and word-piece vocabularies encode " word" as
  * one token directly; SentencePiece tokenizers that add a dummy prefix may split off the leading space,
- * so "word" alone counts when its one token reads " word".
+ * so "word" alone counts when its one token reads " word". The token must read back as the word (case
+ * aside, for uncased word-piece vocabularies): an unknown-word token is not a member.
  */
 export function singleToken(tokenizer: TaskTokenizer, word: string): number | undefined {
   const spaced = ` ${word}`;
+  const readsBack = (id: number) => tokenizer.tokenText(id).trim().toLowerCase() === word.toLowerCase();
   const ids = tokenizer.encode(spaced);
-  if (ids.length === 1) return ids[0];
+  if (ids.length === 1 && readsBack(ids[0]!)) return ids[0];
   const bare = tokenizer.encode(word);
   if (bare.length === 1 && tokenizer.tokenText(bare[0]!) === spaced) return bare[0];
   return undefined;
