@@ -3,6 +3,7 @@
  * lives in zustand stores (state/). The page opens with the bundled model and runs an example prompt.
  */
 import { useEffect } from 'react';
+import { CalibrationPanel } from './components/CalibrationPanel.js';
 import { GpuBanner } from './components/GpuBanner.js';
 import { HeadGrid } from './components/HeadGrid.js';
 import { Heatmap } from './components/Heatmap.js';
@@ -97,6 +98,7 @@ export function App() {
                 <TokenView run={ref} tokens={tokens} />
                 <Predictions run={ref} tokens={tokens} />
               </div>
+              {info && <CalibrationPanel model={ref.model} ids={ids} nLayers={info.nLayers} nHeads={info.nHeads} />}
             </>
           )}
         </main>

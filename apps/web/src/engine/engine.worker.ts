@@ -28,6 +28,7 @@ const handlers: Handlers = {
   value: ({ runId, layer, head, query, key }) => host.value(runId, layer, head, query, key),
   topk: ({ runId, position, k }) => host.topk(runId, position, k),
   captures: ({ runId }) => host.captures(runId),
+  calibrate: (req) => host.calibrate(req),
 };
 
 function dispatch(msg: RequestMessage, signal: AbortSignal): Promise<unknown> {

@@ -29,8 +29,11 @@ import {
   type TensorToWrite,
 } from '@headscope/models';
 import { GpuContext, type GpuTensor, WebGpuUnavailableError } from '@headscope/wgpu-kernels';
+import { CalibrationRunner } from './calibration.js';
 import { cutWindow, headMetricValues, thumbnails, topKFromLogits } from './matrix.js';
 import type {
+  CalibrationRequest,
+  CalibrationView,
   EncodeResult,
   GpuProbe,
   LoadedSummary,
@@ -71,6 +74,7 @@ export class EngineHost {
   private nextRunId = 1;
   private readonly heads = new Map<string, Float32Array>();
   private headBytes = 0;
+  private readonly calibration = new CalibrationRunner();
 
   constructor(private readonly origin: string) {}
 
@@ -151,6 +155,7 @@ export class EngineHost {
     this.dropRun();
     void this.model?.dispose();
     this.model = model;
+    this.calibration.reset();
     const c = model.config;
     return {
       ...summarise(report, limit),
@@ -176,9 +181,17 @@ export class EngineHost {
     this.dropRun();
     void this.model?.dispose();
     this.model = model;
+    this.calibration.reset();
     const c = model.config;
     const runtime = `onnxruntime-web (${model.executionProvider === 'webgpu' ? 'WebGPU' : 'WASM'} execution provider)`;
     return { ...summariseOnnx(source.name, report), addBos: c.addBos, bosTokenId: c.bosTokenId, runtime };
+  }
+
+  /** The calibration panel: the selected head and the predictions before and after the panel's interventions. */
+  calibrate(req: CalibrationRequest): Promise<CalibrationView> {
+    const m = this.requireModel();
+    if (!('transformer' in m)) throw new Error('Calibration needs the Headscope engine (its attention hooks); this ONNX model cannot be calibrated.');
+    return this.calibration.view(m as LoadedModel | CpuLoadedModel, req);
   }
 
   private requireModel(): AnyModel {

@@ -163,6 +163,7 @@ export interface EngineApi {
   value: { req: { runId: number; layer: number; head: number; query: number; key: number }; res: number };
   topk: { req: { runId: number; position: number; k: number }; res: Prediction[] };
   captures: { req: { runId: number }; res: Uint8Array };
+  calibrate: { req: CalibrationRequest; res: CalibrationView };
 }
 
 export type EngineKind = keyof EngineApi;
@@ -194,4 +195,44 @@ export class EngineError extends Error {
     this.name = info.name;
     this.fix = info.fix;
   }
+}
+
+/** The calibration panel's settings (heads as typed: `layer.head` list or `all`). */
+export interface CalibrationSettings {
+  act: { on: boolean; heads: string; tau: number; tauMode: 'absolute' | 'relative'; beta: number };
+  zeroTuning: { on: boolean; heads: string; gamma: number };
+}
+
+export interface CalibrationRequest {
+  ids: number[];
+  settings: CalibrationSettings;
+  layer: number;
+  head: number;
+  /** Query position of the predictions. */
+  position: number;
+  k: number;
+}
+
+export interface RankedPrediction extends Prediction {
+  /** 1-based rank of this token in the other run (before ↔ after). */
+  otherRank: number;
+  otherProb: number;
+}
+
+/** One calibrated run against the uncalibrated one, for the panel. */
+export interface CalibrationView {
+  tokens: number;
+  /** The selected head's [T, T] maps. */
+  before: Float32Array;
+  after: Float32Array;
+  predictionsBefore: RankedPrediction[];
+  predictionsAfter: RankedPrediction[];
+  /** [nLayers × nHeads]: mean over query rows of the total-variation distance between the two rows (0 … 1). */
+  headChange: Float32Array;
+  /** Heads whose column importance, uncalibrated, has a key above τ besides the first such key (ACT's Sraw minus its first). */
+  hiddenSinkHeads: string;
+  /** How many interventions the settings gave. */
+  interventions: number;
+  /** The calibrated forward pass and its read-back, in the worker. */
+  ms: number;
 }

@@ -9,7 +9,7 @@ import { useModelStore } from '../state/model-store.js';
 import { usePromptStore } from '../state/prompt-store.js';
 import { engine } from './client.js';
 import { modelKey } from './model-ref.js';
-import type { LoadedSummary, ModelRef, RunSummary, WindowRequest } from './protocol.js';
+import type { CalibrationRequest, LoadedSummary, ModelRef, RunSummary, WindowRequest } from './protocol.js';
 
 export const keys = {
   probe: ['gpu'] as const,
@@ -188,4 +188,19 @@ export function useCurrentRun() {
   const run = useRun(model, encoded.data?.ids ?? null);
   const ref: RunRef | null = model && run.data && encoded.data ? { model, run: run.data } : null;
   return { active, submitted, encoded, run, ref, tokens: encoded.data?.texts ?? [], ids: encoded.data?.ids ?? [] };
+}
+
+/**
+ * The calibration panel's view. The key holds the tokens, every setting, the head and the position, so a
+ * result is never shown for other settings; while a slider moves, the previous result stays drawn.
+ */
+export function useCalibration(model: string | null, req: CalibrationRequest | null) {
+  return useQuery({
+    queryKey: ['engine', model ?? '', 'calibrate', JSON.stringify(req)],
+    queryFn: () => engine().call('calibrate', req!),
+    enabled: model !== null && req !== null && req.ids.length > 0,
+    staleTime: Number.POSITIVE_INFINITY,
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
 }

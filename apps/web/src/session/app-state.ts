@@ -3,6 +3,7 @@
  * session into them (model by `modelPlan`, prompt, BOS, selection, metric and heatmap settings, then a run).
  */
 import { bundledRef, modelKey } from '../engine/model-ref.js';
+import { calibrationSettings, DEFAULT_CALIBRATION, isDefaultCalibration, useCalibrationStore } from '../state/calibration-store.js';
 import { useModelStore } from '../state/model-store.js';
 import { usePromptStore } from '../state/prompt-store.js';
 import { useSessionUi } from '../state/session-ui.js';
@@ -14,6 +15,7 @@ import type { Session } from './schema.js';
 export function currentState(previous?: Session | null): SessionState {
   const p = usePromptStore.getState();
   const v = useViewStore.getState();
+  const calibration = calibrationSettings();
   const prompts = previous ? [...previous.prompts] : [p.text];
   const promptIndex = previous ? Math.min(previous.promptIndex, prompts.length - 1) : 0;
   prompts[promptIndex] = p.text;
@@ -27,6 +29,8 @@ export function currentState(previous?: Session | null): SessionState {
       metric: v.metric,
       heatmap: { scale: v.scale, scheme: v.scheme, foldFirst: v.foldFirst, zoom: v.zoom ? { ...v.zoom } : null },
     },
+    // A session that never used the panel stays without it (and so round-trips unchanged).
+    ...(previous?.calibration || !isDefaultCalibration(calibration) ? { calibration } : {}),
   };
 }
 
@@ -69,6 +73,7 @@ export function applySession(s: Session): void {
   const h = s.view.heatmap;
   useViewStore.setState({ metric: s.view.metric, scale: h.scale, scheme: h.scheme, foldFirst: h.foldFirst, zoom: h.zoom ? { ...h.zoom } : null });
   usePromptStore.setState({ text, bos: s.bos });
+  useCalibrationStore.getState().replace(s.calibration ?? DEFAULT_CALIBRATION);
   useSessionUi.setState((u) => ({
     name: s.name,
     model: s.model,

@@ -75,6 +75,8 @@ export interface SessionState {
   bos: boolean | null;
   selection: Session['selection'];
   view: Session['view'];
+  /** The calibration panel's settings; absent: the previous session's (or none). */
+  calibration?: Session['calibration'];
 }
 
 /** A session from the app's state; `previous` keeps the name, creation time, interventions and detector settings. */
@@ -91,6 +93,7 @@ export function captureSession(model: SessionModel, state: SessionState, now: nu
     bos: state.bos,
     selection: { ...state.selection, compare: state.selection.compare.map((h) => ({ ...h })) },
     view: { ...state.view, heatmap: { ...state.view.heatmap, zoom: state.view.heatmap.zoom ? { ...state.view.heatmap.zoom } : null } },
+    ...(state.calibration ? { calibration: { act: { ...state.calibration.act }, zeroTuning: { ...state.calibration.zeroTuning } } } : {}),
   };
 }
 

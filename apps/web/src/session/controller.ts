@@ -4,6 +4,7 @@
  * sessions from links, files and the list. A link or file that fails to open leaves the current session as it is.
  */
 import { modelKey } from '../engine/model-ref.js';
+import { useCalibrationStore } from '../state/calibration-store.js';
 import { useModelStore } from '../state/model-store.js';
 import { DEFAULT_PROMPT, usePromptStore } from '../state/prompt-store.js';
 import { useSessionUi } from '../state/session-ui.js';
@@ -182,6 +183,9 @@ export async function startSessions(): Promise<void> {
   useViewStore.subscribe((s, p) => {
     if (s.head.locked !== p.head.locked || s.query !== p.query || s.compare !== p.compare || s.metric !== p.metric) schedule();
     else if (s.scale !== p.scale || s.scheme !== p.scheme || s.foldFirst !== p.foldFirst) schedule();
+  });
+  useCalibrationStore.subscribe((s, p) => {
+    if (s.act !== p.act || s.zeroTuning !== p.zeroTuning) schedule();
   });
   useModelStore.subscribe((s, p) => {
     if (s.active !== p.active && s.active) void trackModel();

@@ -49,6 +49,14 @@ export function migrateV1(v1: SessionV1): unknown {
   };
 }
 
+/** Version 2: the current layout without the calibration panel (format 3 only adds `calibration`, optional). */
+export const SessionV2Schema = z.looseObject({ version: z.literal(2) });
+
+/** v2 → v3: nothing to convert; the calibration panel starts off. The result is checked against the v3 schema. */
+export function migrateV2(v2: z.infer<typeof SessionV2Schema>): unknown {
+  return { ...v2, version: 3 };
+}
+
 interface Step {
   schema: z.ZodType;
   up(old: never): unknown;
@@ -57,6 +65,7 @@ interface Step {
 /** `MIGRATIONS[v]` brings version v to v + 1. */
 const MIGRATIONS: Record<number, Step> = {
   1: { schema: SessionV1Schema, up: migrateV1 as (old: never) => unknown },
+  2: { schema: SessionV2Schema, up: migrateV2 as (old: never) => unknown },
 };
 
 const pathOf = (p: readonly PropertyKey[]): SessionPath => p.map((k) => (typeof k === 'number' ? k : String(k)));

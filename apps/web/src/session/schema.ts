@@ -6,7 +6,7 @@
 import type { Intervention } from '@headscope/models';
 import { z } from 'zod';
 
-export const SESSION_VERSION = 2;
+export const SESSION_VERSION = 3;
 
 export const LIMITS = {
   nameChars: 200,
@@ -117,6 +117,25 @@ export const ZoomSchema = z
 
 export const VIEWS = ['heatmap', 'tokens', 'grid'] as const;
 
+/** Heads as typed in the calibration panel: `layer.head` list, `all`, or nothing yet. */
+const HEAD_LIST = /^(all|\d{1,4}\.\d{1,4}(,\d{1,4}\.\d{1,4})*)?$/;
+
+/** The calibration panel (format 3): ACT and ZeroTuning settings, each on or off. */
+export const CalibrationSchema = z.object({
+  act: z.object({
+    on: z.boolean(),
+    heads: z.string().max(LIMITS.interventionKeys).regex(HEAD_LIST, 'not a head list (layer.head,… or all)'),
+    tau: z.number().min(0).max(LIMITS.magnitude),
+    tauMode: z.enum(['absolute', 'relative']),
+    beta: z.number().min(0).max(1),
+  }),
+  zeroTuning: z.object({
+    on: z.boolean(),
+    heads: z.string().max(LIMITS.interventionKeys).regex(HEAD_LIST, 'not a head list (layer.head,… or all)'),
+    gamma: z.number().gt(0).max(LIMITS.magnitude),
+  }),
+});
+
 export const SessionSchema = z
   .object({
     version: z.literal(SESSION_VERSION),
@@ -151,6 +170,7 @@ export const SessionSchema = z
     }),
     interventions: z.array(SessionInterventionSchema).max(LIMITS.interventions).optional(),
     detectors: DetectorSettingsSchema.optional(),
+    calibration: CalibrationSchema.optional(),
   })
   .refine((s) => s.promptIndex < s.prompts.length, { message: 'the selected prompt does not exist', path: ['promptIndex'] });
 

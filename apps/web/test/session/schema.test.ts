@@ -120,3 +120,21 @@ describe('interventions', () => {
     expect(fromIntervention({ kind: 'logitBias', layer: 0, head: 'all', key: 0, value: -1e31 })).toMatchObject({ value: 'mask' });
   });
 });
+
+describe('session format 3: the calibration panel', () => {
+  const v2 = { ...newSession({ kind: 'bundled', id: 'tiny' }, 'p', 5), version: 2 };
+  const calibration = {
+    act: { on: true, heads: '2.1,3.0', tau: 0.1, tauMode: 'absolute', beta: 0.2 },
+    zeroTuning: { on: true, heads: 'all', gamma: 3 },
+  };
+
+  it('a v2 session migrates with the panel off; v3 keeps its settings; a bad head list is refused at its path', () => {
+    const r = parseSession(v2);
+    expect(r).toMatchObject({ ok: true, session: { version: SESSION_VERSION } });
+    expect(r.ok && r.session.calibration).toBeUndefined();
+    expect(parseSession({ ...v2, version: 3, calibration })).toMatchObject({ ok: true, session: { calibration } });
+    const bad = parseSession({ ...v2, version: 3, calibration: { ...calibration, act: { ...calibration.act, heads: '2.1;x' } } });
+    expect(bad).toMatchObject({ ok: false, error: { kind: 'schema', path: ['calibration', 'act', 'heads'] } });
+    expect(parseSession({ ...v2, version: 3, calibration: { ...calibration, zeroTuning: { ...calibration.zeroTuning, gamma: 0 } } }).ok).toBe(false);
+  });
+});

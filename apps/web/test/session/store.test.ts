@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newSession } from '../../src/session/schema.js';
+import { newSession, SESSION_VERSION } from '../../src/session/schema.js';
 import { MemorySessionStore, SessionStoreError } from '../../src/session/store.js';
 import { sessionArb } from './arbitrary.js';
 
@@ -78,7 +78,7 @@ describe('MemorySessionStore', () => {
       ['broken', 'schema'],
       ['future', 'futureVersion'],
     ]);
-    expect(await store.get('old')).toMatchObject({ ok: true, session: { version: 2, prompts: ['p'] } });
+    expect(await store.get('old')).toMatchObject({ ok: true, session: { version: SESSION_VERSION, prompts: ['p'] } });
     // Damaged records stay until the user removes them.
     expect(store.memory.rows.has('broken')).toBe(true);
   });
