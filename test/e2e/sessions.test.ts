@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_VERSION } from '../../apps/web/src/session/schema.js';
 import type { BuiltApp } from '../support/e2e-app.js';
 import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
 import { downloadOf, hoverCell, readoutValue, runTokens, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
@@ -352,7 +353,7 @@ describe('sessions in Chromium: links, autosave, hostile input', () => {
     await damaged.filter({ hasText: 'newer Headscope' }).waitFor();
     await damaged.getByRole('button', { name: 'Delete' }).click();
     await damaged.waitFor({ state: 'detached' });
-    expect(((await storedSessions(page)) as { version: number }[]).every((s) => s.version === 2)).toBe(true);
+    expect(((await storedSessions(page)) as { version: number }[]).every((s) => s.version === SESSION_VERSION)).toBe(true);
   });
 
   it('logged no console errors', () => {
