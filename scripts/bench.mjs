@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- --full --variants …]`: bundles bench/kernels.ts and runs it here with the Dawn/Vulkan
 // environment (SwiftShader without a GPU); `npm run bench -- --model --dir DIR …` runs the model-level
-// benchmark (bench/model.ts) instead. Default shapes are small (SwiftShader does ~1 GFLOP/s); `--full`
+// benchmark (bench/model.ts) instead, `--atlas` the head-atlas benchmark (bench/atlas.ts). Default shapes are small (SwiftShader does ~1 GFLOP/s); `--full`
 // selects the H100 shapes. Each entry gets two bundles: bench/dist/<entry>.mjs imports the bare `webgpu`
 // (for the GPU machine, where .gpu/enter.sh puts it in ./node_modules), and bench/dist/<entry>.local.mjs
 // imports it by path (pnpm keeps it under packages/wgpu-kernels here).
@@ -13,7 +13,11 @@ import { build } from 'esbuild';
 import { gpuEnv } from './gpu-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+<<<<<<< HEAD
 const entries = ['kernels', 'model', 'retrieval'];
+=======
+const entries = ['kernels', 'model', 'atlas'];
+>>>>>>> def6ddb (headscope analyze runs the head atlas: --json/--csv with the registry's keys, --set for any setting, prompts cut not refused, typed bad-input messages; npx headscope bin (root package), devEngines instead of packageManager so pnpm 12 works; bench/atlas.ts (atlas vs read-all-maps time per prompt, bytes); README CLI section)
 const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' };
 for (const e of entries) {
   await build({ ...common, entryPoints: [join(root, `bench/${e}.ts`)], external: ['webgpu'], outfile: join(root, `bench/dist/${e}.mjs`) });
@@ -27,9 +31,9 @@ const resolveWebgpu = {
     b.onResolve({ filter: /^webgpu$/ }, () => ({ path: pathToFileURL(webgpu).href, external: true }));
   },
 };
-const entry = process.argv.includes('--model') ? 'model' : 'kernels';
+const entry = process.argv.includes('--model') ? 'model' : process.argv.includes('--atlas') ? 'atlas' : 'kernels';
 const local = join(root, `bench/dist/${entry}.local.mjs`);
 await build({ ...common, entryPoints: [join(root, `bench/${entry}.ts`)], plugins: [resolveWebgpu], outfile: local });
-const args = process.argv.slice(2).filter((a) => a !== '--model');
+const args = process.argv.slice(2).filter((a) => a !== '--model' && a !== '--atlas');
 const r = spawnSync(process.execPath, [local, ...args], { stdio: 'inherit', env: gpuEnv(), cwd: root });
 process.exit(r.status ?? 1);

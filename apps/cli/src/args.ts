@@ -13,7 +13,12 @@ export const USAGE = `usage:
                 [--act HEADS [--act-tau T | --act-alpha A] [--act-beta B]] [--zerotuning HEADS --zerotuning-gamma G] [--pre]
   headscope generate --model DIR (--prompt TEXT | --ids 1,2,3) [--bos | --no-bos] [--format auto|safetensors|onnx] --max-new-tokens N
                      [--temperature T] [--top-k K] [--seed S]
-  headscope analyze --model DIR [--prompts FILE.txt] [--bos | --no-bos] [--max-tokens 64] [--probe-n 50] [--seed S] [--successor-variant mlp0|mlp0+embedding|embedding]
+  headscope analyze --model DIR [--prompts FILE] [--json OUT.json] [--csv OUT.csv] [--bos | --no-bos]
+                    [--max-tokens 64] [--probe-n 50] [--seed S] [--successor-variant mlp0|mlp0+embedding|embedding]
+                    [--set KEY=VALUE …]
+    FILE: .txt (one prompt a line), .jsonl ("prompt" field) or .csv ("prompt" column); without it, 4 built-in prompts.
+    --set changes any atlas setting (epsilon, tau, hidden_mode, alpha, ignore_last_keys, tl_mode, exclude_bos,
+    exclude_current_token, …_threshold); --max-tokens 0 analyses whole prompts (they must fit the context).
   headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${'$'}{TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
                       [--objective accuracy|entropy] [--gamma-grid 0.5,1,2] [--act-tau T] [--act-beta B] [--json OUT.json]
   headscope retrieval --model DIR [--needles FILE.jsonl] [--haystack FILE.txt] [--lengths a,b,…] [--depths 0,50,100]
@@ -59,10 +64,7 @@ export type Command =
   | ({ command: 'run'; out: string; calibration: RunCalibration } & CommonArgs)
   | ({ command: 'calibrate' } & CalibrateArgs)
   | ({ command: 'generate'; maxNewTokens: number; temperature: number; topK: number; seed: number } & CommonArgs)
-  | ({ command: 'analyze'; promptsFile?: string; maxTokens: number; probeN: number; seed: number; successorVariant: EffectiveEmbedding } & Omit<
-      CommonArgs,
-      'prompt' | 'ids'
-    >)
+  | ({ command: 'analyze'; promptsFile?: string; json?: string; csv?: string; settings: Record<string, unknown> } & Omit<CommonArgs, 'prompt' | 'ids'>)
   | ({ command: 'retrieval' } & RetrievalArgs)
   | { command: 'help' };
 
@@ -95,12 +97,18 @@ function num(name: string, text: string | undefined, fallback: number, check: (n
   return n;
 }
 
+/** "true"/"false" → boolean, numbers → number, anything else stays text (the registry checks it). */
+function settingValue(text: string): unknown {
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+}
+
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command !== 'run' && command !== 'generate' && command !== 'analyze' && command !== 'calibrate' && command !== 'retrieval')
     throw new UsageError(`unknown command "${command}"`);
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...rest],
@@ -140,6 +148,8 @@ export function parseCommand(argv: readonly string[]): Command {
         depths: { type: 'string' },
         'mask-top': { type: 'string' },
         template: { type: 'string' },
+        csv: { type: 'string' },
+        set: { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -153,16 +163,29 @@ export function parseCommand(argv: readonly string[]): Command {
   const format = (values.format as string | undefined) ?? 'auto';
   if (format !== 'auto' && format !== 'safetensors' && format !== 'onnx') throw new UsageError(`--format must be auto, safetensors or onnx (got "${format}")`);
   if (command === 'analyze') {
+    const settings: Record<string, unknown> = {};
+    for (const pair of (values.set as string[] | undefined) ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--set needs KEY=VALUE (got "${pair}")`);
+      settings[pair.slice(0, eq)] = settingValue(pair.slice(eq + 1));
+    }
+    for (const [flag, key] of [
+      ['max-tokens', 'max_tokens'],
+      ['probe-n', 'probe_n'],
+      ['seed', 'probe_seed'],
+    ] as const) {
+      if (values[flag] !== undefined) settings[key] = settingValue(values[flag] as string);
+    }
+    if (values['successor-variant'] !== undefined) settings['successor_variant'] = successorVariant(values['successor-variant'] as string);
     return {
       command,
       model,
       format,
       ...(values.prompts ? { promptsFile: values.prompts as string } : {}),
+      ...(values.json ? { json: values.json as string } : {}),
+      ...(values.csv ? { csv: values.csv as string } : {}),
       ...(values.bos ? { bos: true } : values['no-bos'] ? { bos: false } : {}),
-      maxTokens: num('max-tokens', values['max-tokens'] as string | undefined, 64, (n) => Number.isInteger(n) && n >= 2),
-      probeN: num('probe-n', values['probe-n'] as string | undefined, 50, (n) => Number.isInteger(n) && n >= 2),
-      seed: num('seed', values.seed as string | undefined, 0, (n) => Number.isInteger(n)),
-      successorVariant: successorVariant(values['successor-variant'] as string | undefined),
+      settings,
     };
   }
   const str = (k: string) => values[k] as string | undefined;

@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { parseHeads } from '@headscope/analysis';
+import { type AtlasResult, parseHeads } from '@headscope/analysis';
 import {
   act,
-  type EffectiveEmbedding,
   encodeSafetensors,
   findOnnxGraph,
   type HeadscopeTokenizer,
@@ -17,7 +16,7 @@ import {
 import { NodeDirSource } from '@headscope/models/node';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
-import { type AnalyzeReport, analyzeModel } from './analyze.js';
+import { type AnalyzeOptions, analyzeInputs, analyzeModel } from './analyze.js';
 import { type CommonArgs, type RunCalibration, UsageError } from './args.js';
 
 export interface RunSummary {
@@ -199,9 +198,8 @@ export async function executeGenerate(
   });
 }
 
-export async function executeAnalyze(
-  args: Omit<CommonArgs, 'prompt' | 'ids'> & { promptsFile?: string; maxTokens: number; probeN: number; seed: number; successorVariant?: EffectiveEmbedding },
-): Promise<AnalyzeReport> {
+export async function executeAnalyze(args: Omit<CommonArgs, 'prompt' | 'ids'> & AnalyzeOptions): Promise<AtlasResult> {
+  const inputs = analyzeInputs(args);
   if (await usesOnnx(args)) throw new UsageError('analyze runs on the WebGPU engine and needs the safetensors checkpoint; this folder holds an ONNX export');
-  return withModel(args, (_ctx, model) => analyzeModel(model, args));
+  return withModel(args, (_ctx, model) => analyzeModel(model, args, inputs));
 }

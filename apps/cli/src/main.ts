@@ -4,6 +4,7 @@
  * safetensors file; `generate` prints a continuation. Any failure: exit 1 with one line on stderr.
  */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { atlasHeadsCsv, atlasJson } from '@headscope/analysis';
 import { type Command, parseCommand, USAGE, UsageError } from './args.js';
 import { executeCalibrate } from './calibrate.js';
 import { executeAnalyze, executeGenerate, executeRun } from './commands.js';
@@ -70,7 +71,21 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (cmd.command === 'analyze') {
-    process.stdout.write(`${JSON.stringify(await executeAnalyze(cmd), null, 2)}\n`);
+    const start = performance.now();
+    const result = await executeAnalyze({ ...cmd, progress: (line) => process.stderr.isTTY && process.stderr.write(`\r${line}   `) });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const seconds = (performance.now() - start) / 1000;
+    const json = `${JSON.stringify(atlasJson(result), null, 2)}\n`;
+    if (cmd.json) writeFileSync(cmd.json, json);
+    if (cmd.csv) writeFileSync(cmd.csv, atlasHeadsCsv(result));
+    if (!cmd.json && !cmd.csv) process.stdout.write(json);
+    const b = result.bytes;
+    const kb = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
+    process.stderr.write(
+      `headscope: ${result.prompts} prompts (${result.cut} cut to ${result.settings['max_tokens']} tokens) + probe in ${seconds.toFixed(1)} s; ` +
+        `sink rate ${result.sinkRate.rate.toFixed(1)} %; read back ${kb(b.readBack / b.sequences)} per sequence of ${kb(b.captured / b.sequences)} captured\n`,
+    );
+    if (cmd.json || cmd.csv) process.stdout.write(`${[cmd.json, cmd.csv].filter(Boolean).join(', ')} written\n`);
     return 0;
   }
   if (cmd.command === 'retrieval') {
@@ -88,7 +103,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     // One line that says what is wrong (typed errors carry the fix in their message).
-    const msg = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+    const fix = e instanceof Error && 'fix' in e && typeof e.fix === 'string' ? e.fix : '';
+    const text = e instanceof Error ? (fix && !e.message.includes(fix) ? `${e.message}. ${fix}` : e.message) : '';
+    const msg = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${text}` : String(e);
     process.stderr.write(`headscope: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
     process.exit(1);
   },

@@ -111,7 +111,8 @@ export interface AtlasResult {
   /** Hidden-sink tokens over the prompt set: in how many heads each token string is a hidden sink. */
   hiddenSinkTokens: { token: string; heads: number; hits: number }[];
   findings: Finding[];
-  bytes: { captured: number; readBack: number };
+  /** Bytes the captured maps held and bytes read back from the GPU, summed over `sequences` (prompts + probe). */
+  bytes: { captured: number; readBack: number; sequences: number };
   successor?: AtlasSuccessor;
 }
 
@@ -215,7 +216,7 @@ export async function runAtlas(
   };
   tick(0);
   check();
-  const bytes = { captured: 0, readBack: 0 };
+  const bytes = { captured: 0, readBack: 0, sequences: total };
   const probeScores = await scoreSequence(model, probe.tokens, 'probe', settings, probe.n, path);
   bytes.captured += probeScores.bytesCaptured;
   bytes.readBack += probeScores.bytesRead;

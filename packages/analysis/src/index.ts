@@ -1,4 +1,5 @@
 export * from './atlas.js';
+export * from './atlas-export.js';
 export * from './calibration/index.js';
 export * from './column-importance.js';
 export * from './errors.js';
