@@ -25,7 +25,7 @@ describe('head atlas on planted heads', () => {
     const settings = { tau: 0.3 };
     fast = await runAtlas(m, PLANTED_PROMPTS, settings, { onProgress: (p) => progress.push(p.done) });
     reference = await runAtlas(m, PLANTED_PROMPTS, settings, { path: 'reference' });
-  });
+  }, 900_000);
   afterAll(() => {
     model?.dispose();
     ctx?.destroy();
