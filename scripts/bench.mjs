@@ -13,11 +13,7 @@ import { build } from 'esbuild';
 import { gpuEnv } from './gpu-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-<<<<<<< HEAD
-const entries = ['kernels', 'model', 'retrieval'];
-=======
-const entries = ['kernels', 'model', 'atlas'];
->>>>>>> def6ddb (headscope analyze runs the head atlas: --json/--csv with the registry's keys, --set for any setting, prompts cut not refused, typed bad-input messages; npx headscope bin (root package), devEngines instead of packageManager so pnpm 12 works; bench/atlas.ts (atlas vs read-all-maps time per prompt, bytes); README CLI section)
+const entries = ['kernels', 'model', 'retrieval', 'atlas'];
 const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' };
 for (const e of entries) {
   await build({ ...common, entryPoints: [join(root, `bench/${e}.ts`)], external: ['webgpu'], outfile: join(root, `bench/dist/${e}.mjs`) });
