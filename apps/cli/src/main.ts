@@ -78,14 +78,18 @@ async function main(argv: readonly string[]): Promise<number> {
     const json = `${JSON.stringify(atlasJson(result), null, 2)}\n`;
     if (cmd.json) writeFileSync(cmd.json, json);
     if (cmd.csv) writeFileSync(cmd.csv, atlasHeadsCsv(result));
-    if (!cmd.json && !cmd.csv) process.stdout.write(json);
+    if (!cmd.json && !cmd.csv) {
+      // The JSON on stdout is the whole answer (stderr stays empty for scripts that check it).
+      process.stdout.write(json);
+      return 0;
+    }
     const b = result.bytes;
     const kb = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
     process.stderr.write(
       `headscope: ${result.prompts} prompts (${result.cut} cut to ${result.settings['max_tokens']} tokens) + probe in ${seconds.toFixed(1)} s; ` +
         `sink rate ${result.sinkRate.rate.toFixed(1)} %; read back ${kb(b.readBack / b.sequences)} per sequence of ${kb(b.captured / b.sequences)} captured\n`,
     );
-    if (cmd.json || cmd.csv) process.stdout.write(`${[cmd.json, cmd.csv].filter(Boolean).join(', ')} written\n`);
+    process.stdout.write(`${[cmd.json, cmd.csv].filter(Boolean).join(', ')} written\n`);
     return 0;
   }
   if (cmd.command === 'retrieval') {
