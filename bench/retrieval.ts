@@ -4,10 +4,11 @@
  * keeping the tests done so far.
  *
  *   node bench/dist/retrieval.mjs --dir DIR --out OUT.json [--lengths a,b,…] [--depths 0,50,100] [--needles N]
- *     [--max-new-tokens 50] [--mask-top K] [--budget-s S] [--warm-ms MS]
+ *     [--max-new-tokens 50] [--mask-top K] [--budget-s S] [--warm-ms MS] [--prefill-mib 256]
  */
 import { writeFileSync } from 'node:fs';
 import { BUILTIN_NEEDLES, parseNumberList, planGrid, reportJson, runRetrieval, summariseRetrieval, type TestResult } from '../packages/analysis/src/index.js';
+import { PREFILL_SCORE_BYTES, prefillChunkFor } from '../packages/models/src/engine/decode-trace.js';
 import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js';
 import { loadModel } from '../packages/models/src/model.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
@@ -32,6 +33,7 @@ const settings = {
   ...(arg('--depths') ? { depths: parseNumberList(arg('--depths')!, 'depths') } : {}),
   maxNewTokens: Number(arg('--max-new-tokens') ?? 50),
   maskTop: Number(arg('--mask-top') ?? 0),
+  prefillScoreBytes: Number(arg('--prefill-mib') ?? PREFILL_SCORE_BYTES / 2 ** 20) * 2 ** 20,
 };
 const plan = planGrid(model, settings);
 const longest = Math.max(...plan.tests.map((t) => t.ids.length));
@@ -76,6 +78,7 @@ const partialTop = Array.from(partial.retrieval, (retrieval, i) => ({ layer: Mat
   .sort((a, b) => b.retrieval - a.retrieval)
   .slice(0, 10);
 const f32 = 4;
+const chunk = prefillChunkFor(c.nHeads, longest - 1, Math.min(settings.prefillScoreBytes, ctx.limits.maxStorageBufferBindingSize));
 const result = {
   dir,
   model: { layers: c.nLayers, heads: c.nHeads, kvHeads: c.nKvHeads, dHead: c.dHead, dModel: c.dModel, vocab: c.vocabSize, nCtx: c.nCtx },
@@ -89,8 +92,11 @@ const result = {
   memory: {
     longestPromptTokens: longest,
     kvCacheBytes: 2 * c.nLayers * (longest + settings.maxNewTokens) * c.nKvHeads * c.dHead * f32,
-    // The attention kernel's transient score buffer of the prompt pass, one layer at a time (no online softmax yet).
-    prefillScoresBytesPerLayer: c.nHeads * (longest - 1) ** 2 * f32,
+    // The prompt pass runs in chunks (decodeTrace): one transient [H, chunk, T] score buffer per layer, within PREFILL_SCORE_BYTES.
+    prefillChunkTokens: chunk,
+    prefillScoresBytesPerLayer: c.nHeads * Math.min(longest - 1, chunk) * (longest - 1) * f32,
+    // Without chunks the prompt pass would need H·T² scores per layer.
+    unchunkedScoresBytesPerLayer: c.nHeads * (longest - 1) ** 2 * f32,
     // What decoding keeps per step: one row per head and layer, then only the argmax indices.
     stepCaptureBytes: c.nLayers * c.nHeads * (longest + settings.maxNewTokens) * f32,
     pool: ctx.pool.stats,

@@ -33,6 +33,8 @@ export interface RetrievalSettings {
   maskTop?: number;
   /** Seed of the random heads (default 0). */
   seed?: number;
+  /** Budget of the prefill's transient attention scores per layer (decodeTrace's default when absent). */
+  prefillScoreBytes?: number;
 }
 
 export interface StepEvidence {
@@ -118,7 +120,7 @@ export async function runNeedleTest(
   test: NeedleTest,
   needle: Needle,
   maxNewTokens: number,
-  options: { interventions?: readonly Intervention[]; signal?: AbortSignal } = {},
+  options: { interventions?: readonly Intervention[]; signal?: AbortSignal; prefillScoreBytes?: number } = {},
 ): Promise<TestResult> {
   const t0 = performance.now();
   const tok = model.tokenizer;
@@ -137,6 +139,7 @@ export async function runNeedleTest(
     stopWhen,
     ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.prefillScoreBytes ? { prefillScoreBytes: options.prefillScoreBytes } : {}),
   });
   // Decoding stops before a newline; an answer that starts with one is cut at it, as the protocol reads it.
   const response = tok.decode(trace.ids, { skipSpecialTokens: true }).split('\n')[0]!;
@@ -178,6 +181,7 @@ export async function runRetrieval(model: RetrievalModel, settings: RetrievalSet
       const r = await runNeedleTest(model, t, spec.needles[t.needleIndex]!, maxNewTokens, {
         ...(interventions ? { interventions } : {}),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
+        ...(settings.prefillScoreBytes ? { prefillScoreBytes: settings.prefillScoreBytes } : {}),
       });
       out.push(r);
       hooks.onTest?.(r, ++done, total, phase);

@@ -10,7 +10,22 @@ export interface TraceOptions {
   interventions?: readonly Intervention[];
   /** Also read back every step's attention rows ([L, H, keys] per step): for tests and the step view. */
   keepRows?: boolean;
+  /**
+   * Most prompt tokens per prefill pass (default: as many as keep the pass's transient [H, chunk, keys]
+   * score buffer within PREFILL_SCORE_BYTES). Chunks bound the memory of long prompts linearly in T.
+   */
+  prefillChunk?: number;
+  /** Budget of the prefill's transient scores per layer (default PREFILL_SCORE_BYTES; capped by the device's binding size). */
+  prefillScoreBytes?: number;
   signal?: AbortSignal;
+}
+
+/** Budget of the prefill's transient attention scores per layer; longer prompts are prefilled in chunks. */
+export const PREFILL_SCORE_BYTES = 256 * 2 ** 20;
+
+/** Prompt tokens per prefill pass for `keys` keys: the score buffer H·chunk·keys·4 bytes stays within `budget`. */
+export function prefillChunkFor(nHeads: number, keys: number, budget: number): number {
+  return Math.max(1, Math.floor(budget / (nHeads * keys * 4)));
 }
 
 export interface DecodeTrace {
@@ -27,7 +42,8 @@ export interface DecodeTrace {
  * fill the cache without capture; the last prompt token then runs as a one-row step like every later
  * token, so the row that produced each emitted token is a [H, 1, keys] capture per layer. Per-head
  * argmaxes are reduced on the GPU and one small index array is read back per step; no T×T map of the
- * prompt is ever kept (the prefill's own transient scores are bounded by the attention kernel).
+ * prompt is ever kept, and the prefill runs in chunks whose transient scores stay within a budget, so
+ * memory grows linearly with the prompt (KV cache + one [H, chunk, T] score buffer).
  */
 export async function decodeTrace(model: Transformer, prompt: readonly number[], options: TraceOptions): Promise<DecodeTrace> {
   const { ctx, config: c } = model;
@@ -39,10 +55,14 @@ export async function decodeTrace(model: Transformer, prompt: readonly number[],
   const argmax: Uint32Array[] = [];
   const rows: Float32Array[] = [];
   try {
-    if (prompt.length > 1) {
-      const head = model.forward(prompt.slice(0, -1), { cache, capture: { layers: 'none' }, logits: 'last', ...iv });
-      ctx.release(head.logits);
-      head.attention.release();
+    const prefill = prompt.length - 1;
+    const budget = Math.min(options.prefillScoreBytes ?? PREFILL_SCORE_BYTES, ctx.limits.maxStorageBufferBindingSize);
+    const chunk = options.prefillChunk ?? prefillChunkFor(c.nHeads, prefill, budget);
+    for (let at = 0; at < prefill; at += chunk) {
+      options.signal?.throwIfAborted();
+      const part = model.forward(prompt.slice(at, Math.min(prefill, at + chunk)), { cache, capture: { layers: 'none' }, logits: 'last', ...iv });
+      ctx.release(part.logits);
+      part.attention.release();
     }
     let input = prompt[prompt.length - 1]!;
     for (let step = 0; step < options.maxNewTokens; step++) {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTrace, type LoadedModel, loadModel, uniformMasks } from '../../src/index.js';
+import { decodeTrace, type LoadedModel, loadModel, PREFILL_SCORE_BYTES, prefillChunkFor, uniformMasks } from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
@@ -17,13 +17,18 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.destroy());
 
-async function check(name: string, masked: boolean) {
+async function check(name: string, masked: boolean, prefillChunk?: number) {
   const model: LoadedModel = await loadModel(ctx, new NodeDirSource(join(FIXTURES, name)));
   try {
     const c = model.transformer.config;
     const prompt = model.encode('The old keeper watched the boats come home, and the gulls');
     const interventions = masked ? uniformMasks([{ layer: c.nLayers - 1, head: 1 }]) : undefined;
-    const trace = await decodeTrace(model.transformer, prompt, { maxNewTokens: 6, keepRows: true, ...(interventions ? { interventions } : {}) });
+    const trace = await decodeTrace(model.transformer, prompt, {
+      maxNewTokens: 6,
+      keepRows: true,
+      ...(interventions ? { interventions } : {}),
+      ...(prefillChunk ? { prefillChunk } : {}),
+    });
     expect(trace.ids.length).toBe(6);
     // The same greedy tokens as the engine's own generate (prefill split differently, same model).
     const gen = await model.generate(prompt, { maxNewTokens: 6, capture: { layers: 'none' }, ...(interventions ? { interventions } : {}) });
@@ -73,5 +78,9 @@ describe('decodeTrace', () => {
   });
   it('the same with rotary GQA (llama_gqa) and a head masked to uniform attention', async () => {
     await check('llama_gqa', true);
+  });
+  it('the same with the prompt prefilled in chunks of 3 tokens (long prompts keep the score buffer bounded)', async () => {
+    expect(prefillChunkFor(12, 1024, PREFILL_SCORE_BYTES)).toBe(5461);
+    await check('llama_gqa', true, 3);
   });
 });
