@@ -117,17 +117,29 @@ describe('models, keyboard use and long prompts in Chromium', () => {
     await context.close();
   });
 
-  it('loads a model from local files: the file picker, and a drop of the files', async () => {
+  it('loads a model from local files: the file picker (a Gemma 3 with sliding windows), and a drop of the files', async () => {
     const { context, page } = await open(app.fixtureQuery);
     await waitReady(page, 'dev-fixture');
     await page.getByRole('radio', { name: 'Files on this computer' }).check();
-    const files = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => join(FIXTURE, f));
+    const gemma = join(FIXTURE, '../gemma3_text');
+    const files = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => join(gemma, f));
     await page.getByLabel('Choose model files').setInputFiles(files);
     await page.getByText('the selected files: 5 files').waitFor();
     await page.locator('.local dl.facts').filter({ hasText: 'can run it' }).waitFor();
     await page.getByRole('button', { name: 'Load these files' }).click();
     await waitReady(page, 'the selected files');
     await waitRun(page);
+    // Layer 0 slides a window of 4 keys: a key 4 behind the last query is masked (said so), the one 3 behind is not.
+    await page.getByRole('gridcell', { name: 'L0H1' }).click();
+    const T = await runTokens(page);
+    expect(T).toBeGreaterThan(5);
+    await hoverCell(page, T - 1, T - 5);
+    await page.getByText(`outside the sliding window of 4`).waitFor();
+    expect((await readoutValue(page)).value).toBe('0');
+    await hoverCell(page, T - 1, T - 4);
+    await expect.poll(async () => (await readoutValue(page)).k).toBe(T - 4);
+    expect(Number((await readoutValue(page)).value)).toBeGreaterThan(0);
+    await page.getByRole('region', { name: 'Heatmap' }).screenshot({ path: shot('heatmap-sliding-window.png') });
     // Dropping the same files (a DataTransfer built in the page from the served fixture).
     await page.evaluate(async () => {
       const dt = new DataTransfer();

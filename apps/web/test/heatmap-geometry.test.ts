@@ -15,6 +15,7 @@ function frame(fold: boolean, view = { x0: fold ? 1 : 0, x1: 4, y0: 0, y1: 4 }):
     win: { q0: 0, k0: 0, rows: 4, cols: 4, stride: 1, values },
     first: fold ? { q0: 0, k0: 0, rows: 4, cols: 1, stride: 1, values: Float32Array.of(1, 0.5, 0.25, 0.125) } : null,
     scale: fitScale(values, 'linear', 'viridis'),
+    window: null,
     cursor: null,
     query: null,
   };

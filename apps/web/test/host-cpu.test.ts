@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { streamTensors } from '@headscope/models';
 import { NodeDirSource } from '@headscope/models/node';
 import { describe, expect, it } from 'vitest';
+import { maskedCell, maskedPair } from '../src/components/heatmap-draw.js';
 import { EngineHost } from '../src/engine/host.js';
 import { topKFromLogits } from '../src/engine/matrix.js';
 
@@ -56,5 +57,39 @@ describe('EngineHost without WebGPU', () => {
     const next = await host.runIds(ids.slice(0, 3));
     await expect(host.row(run.runId, 0, 0, 0)).rejects.toThrow(/replaced/);
     expect((await host.row(next.runId, 0, 0, 2)).length).toBe(3);
+  });
+
+  it('reports sliding windows per layer; the heatmap masks exactly the keys the window leaves out (gemma3_text)', async () => {
+    const dir = resolve(__dirname, '../../../test/fixtures/models/gemma3_text');
+    const host = new EngineHost('http://localhost');
+    await host.probe();
+    const ref = { kind: 'local' as const, name: 'gemma3 fixture', files: FILES.map((f) => new File([readFileSync(join(dir, f))], f)) };
+    const signal = new AbortController().signal;
+    await host.load(ref, signal, () => undefined);
+    const ids = [2, 10, 20, 30, 40, 50, 60, 70, 80, 90];
+    const T = ids.length;
+    const run = await host.runIds(ids);
+    expect(run.windows).toEqual([4, 4, null]);
+    for (const [layer, window] of [
+      [0, 4],
+      [2, null],
+    ] as const) {
+      const w = await host.window(run.runId, layer, 1, { q0: 0, q1: T, k0: 0, k1: T, stride: 1 });
+      for (let q = 0; q < T; q++) {
+        for (let k = 0; k < T; k++) {
+          const masked = maskedPair(q, k, window);
+          expect(maskedCell(w, q, k, window)).toBe(masked);
+          // Masked keys get exactly zero attention; every visible key gets some.
+          if (masked) expect(w.values[q * T + k]).toBe(0);
+          else expect(w.values[q * T + k]).toBeGreaterThan(0);
+        }
+      }
+      if (window !== null) expect(maskedPair(T - 1, T - 1 - window, window)).toBe(true);
+    }
+    // A pooled 2×2 cell is masked only when every pair in it is: rows 6–7 × keys 2–3 (7 − 2 ≥ 4 but 6 − 3 < 4).
+    const pooled = { q0: 0, k0: 0, rows: 5, cols: 5, stride: 2, values: new Float32Array(25) };
+    expect(maskedCell(pooled, 3, 1, 4)).toBe(false);
+    expect(maskedCell(pooled, 4, 0, 4)).toBe(true);
+    expect(maskedCell(pooled, 0, 1, null)).toBe(true);
   });
 });

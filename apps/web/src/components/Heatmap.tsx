@@ -12,7 +12,7 @@ import { formatValue, headName } from '../lib/format.js';
 import { type Bounds, clampView, fullView, isFull, panBy, type Viewport, windowFor, zoomAt } from '../lib/viewport.js';
 import { useViewStore } from '../state/view-store.js';
 import { HeatmapToolbar } from './HeatmapToolbar.js';
-import { cellAt, drawHeatmap, type HeatFrame, heatLayout, valueAt } from './heatmap-draw.js';
+import { cellAt, drawHeatmap, type HeatFrame, heatLayout, maskedCell, maskedPair, valueAt } from './heatmap-draw.js';
 
 let firstDrawn = false;
 
@@ -58,6 +58,8 @@ export function Heatmap({ run, tokens, ids, model }: { run: RunRef; tokens: read
   const firstReq = bounds.kMin === 1 ? { q0: req.q0, q1: req.q1, k0: 0, k1: 1, stride: req.stride } : null;
   const first = useWindow(run, layer, head, firstReq);
   const title = headName(layer, head);
+  // Sliding-window layers (Gemma, Mistral-style configs) mask keys far behind the query: drawn as masked, not as small.
+  const slidingWindow = run.run.windows?.[layer] ?? null;
   const height = width;
 
   const frame: HeatFrame | null = useMemo(() => {
@@ -67,11 +69,10 @@ export function Heatmap({ run, tokens, ids, model }: { run: RunRef; tokens: read
     const scale = fitScale(w.values, mode, scheme, (i) => {
       const r = Math.floor(i / w.cols);
       const c = i % w.cols;
-      const k = w.k0 + c * w.stride;
-      return !(k > w.q0 + (r + 1) * w.stride - 1) && !(excludeFirst && k === 0);
+      return !maskedCell(w, r, c, slidingWindow) && !(excludeFirst && w.k0 + c * w.stride === 0);
     });
-    return { title, width, height, T, view, fold: bounds.kMin === 1, tokens, win: w, first: first.data ?? null, scale, cursor, query };
-  }, [win.data, first.data, mode, scheme, title, width, height, T, view, bounds, tokens, cursor, query]);
+    return { title, width, height, T, view, fold: bounds.kMin === 1, tokens, win: w, first: first.data ?? null, scale, window: slidingWindow, cursor, query };
+  }, [win.data, first.data, mode, scheme, title, width, height, T, view, bounds, tokens, cursor, query, slidingWindow]);
 
   useEffect(() => {
     const cv = canvas.current;
@@ -207,7 +208,7 @@ export function Heatmap({ run, tokens, ids, model }: { run: RunRef; tokens: read
       </div>
       <output id="heatmap-readout" className="readout" aria-label="Heatmap readout" aria-live="polite">
         {cursor && value !== undefined
-          ? `Query ${label(cursor.q)} → key ${label(cursor.k)}: ${formatValue(value)}`
+          ? `Query ${label(cursor.q)} → key ${label(cursor.k)}: ${formatValue(value)}${maskedPair(cursor.q, cursor.k, slidingWindow) ? ` (masked: ${cursor.k > cursor.q ? 'after the query' : `outside the sliding window of ${slidingWindow}`})` : ''}`
           : win.isPending
             ? 'Reading the attention map…'
             : ' '}

@@ -1,7 +1,8 @@
 /**
  * The heatmap's geometry and its two renderings from one frame: canvas (screen and PNG export, at any
- * scale) and SVG (export). Cells are drawn from the window read back; masked cells (keys after the query)
- * are neutral; a folded first-token column becomes a narrow grey strip outside the colour fit.
+ * scale) and SVG (export). Cells are drawn from the window read back; masked cells (keys after the query,
+ * and on sliding-window layers keys the window leaves out) are neutral grey, never a small colour; a folded
+ * first-token column becomes a narrow grey strip outside the colour fit.
  */
 import { format, type ScaleLinear, scaleLinear } from 'd3';
 import type { MatrixWindow } from '../engine/protocol.js';
@@ -23,6 +24,8 @@ export interface HeatFrame {
   /** Column 0 for the rows of `win` (only when folded). */
   first: MatrixWindow | null;
   scale: ColourScale;
+  /** The layer's sliding window (key j is masked for query i when i − j ≥ window), or null. */
+  window: number | null;
   cursor: { q: number; k: number } | null;
   query: number | null;
 }
@@ -91,17 +94,29 @@ export function valueAt(f: HeatFrame, q: number, k: number): number | null {
   return null;
 }
 
-const masked = (w: MatrixWindow, r: number, c: number) => w.k0 + c * w.stride > w.q0 + (r + 1) * w.stride - 1;
+/**
+ * Whether every query × key pair in cell (r, c) of a window is masked: its keys all come after its queries
+ * (causal), or all lie at least `window` positions behind them (sliding window).
+ */
+export function maskedCell(w: MatrixWindow, r: number, c: number, window: number | null): boolean {
+  const kFirst = w.k0 + c * w.stride;
+  const qFirst = w.q0 + r * w.stride;
+  if (kFirst > qFirst + w.stride - 1) return true;
+  return window !== null && qFirst - (kFirst + w.stride - 1) >= window;
+}
+
+/** Whether one query → key pair is masked (the readout says so rather than showing a zero). */
+export const maskedPair = (q: number, k: number, window: number | null): boolean => k > q || (window !== null && q - k >= window);
 
 /** RGBA pixels of a window, one per cell: the colour scale's ramp, or greys (white 0 … black 1) without one. */
-export function cellPixels(w: MatrixWindow, scale: ColourScale | null): ImageData {
+export function cellPixels(w: MatrixWindow, scale: ColourScale | null, window: number | null = null): ImageData {
   const img = new ImageData(Math.max(1, w.cols), Math.max(1, w.rows));
   const table = lut(scale?.scheme ?? 'viridis');
   for (let r = 0; r < w.rows; r++) {
     for (let c = 0; c < w.cols; c++) {
       const v = w.values[r * w.cols + c]!;
       const o = (r * img.width + c) * 4;
-      if (masked(w, r, c)) img.data.set(MASKED, o);
+      if (maskedCell(w, r, c, window)) img.data.set(MASKED, o);
       else if (!scale) img.data.fill(Math.round(255 * (1 - Math.min(1, Math.max(0, v)))), o, o + 3);
       else {
         const i = Math.round(scale.t(v) * 255) * 3;
@@ -115,8 +130,8 @@ export function cellPixels(w: MatrixWindow, scale: ColourScale | null): ImageDat
   return img;
 }
 
-function pixelsOf(w: MatrixWindow, scale: ColourScale | null): HTMLCanvasElement {
-  const img = cellPixels(w, scale);
+function pixelsOf(w: MatrixWindow, scale: ColourScale | null, window: number | null): HTMLCanvasElement {
+  const img = cellPixels(w, scale, window);
   const cv = document.createElement('canvas');
   cv.width = img.width;
   cv.height = img.height;
@@ -133,7 +148,7 @@ export function drawHeatmap(g: CanvasRenderingContext2D, f: HeatFrame): HeatLayo
   g.fillRect(0, 0, f.width, f.height);
   g.imageSmoothingEnabled = false;
   const blit = (w: MatrixWindow, grey: boolean, x0: number, x1: number | null) => {
-    const src = pixelsOf(w, grey ? null : f.scale);
+    const src = pixelsOf(w, grey ? null : f.scale, f.window);
     const top = L.ys(w.q0);
     const h = L.ys(w.q0 + w.rows * w.stride) - top;
     const left = x1 === null ? L.xs(w.k0) : x0;
@@ -197,9 +212,23 @@ export function drawHeatmap(g: CanvasRenderingContext2D, f: HeatFrame): HeatLayo
   g.font = FONT;
   g.fillText('keys →', 4, 20);
   g.fillText('queries ↓', 4, 34);
+  g.fillStyle = `rgb(${MASKED.join(',')})`;
+  g.fillRect(4, 50, 10, 10);
+  g.strokeStyle = '#999';
+  g.strokeRect(4.5, 50.5, 9, 9);
+  g.fillStyle = '#222';
+  // Two short lines: the margin left of the rotated key labels is ~100 px wide.
+  const [what, why] = maskedLabel(f.window);
+  g.fillText(what, 18, 50);
+  if (why) g.fillText(why, 4, 64);
   drawLegend(g, f, L);
   g.restore();
   return L;
+}
+
+/** The legend for the neutral cells (masked, not small): a label, and the sliding window where there is one. */
+export function maskedLabel(window: number | null): [string, string | null] {
+  return ['masked', window === null ? null : `sliding window ${window}`];
 }
 
 function drawLegend(g: CanvasRenderingContext2D, f: HeatFrame, L: HeatLayout): void {
@@ -236,14 +265,14 @@ export function heatmapSvg(f: HeatFrame): string {
       for (let c = 0; c < w.cols; c++) {
         const x = L.xs(w.k0 + c * w.stride);
         const y = L.ys(w.q0 + r * w.stride);
-        const fill = masked(w, r, c) ? `rgb(${MASKED.join(',')})` : f.scale.css(w.values[r * w.cols + c]!);
+        const fill = maskedCell(w, r, c, f.window) ? `rgb(${MASKED.join(',')})` : f.scale.css(w.values[r * w.cols + c]!);
         out.push(
           `<rect x="${r2(x)}" y="${r2(y)}" width="${r2(L.xs(w.k0 + (c + 1) * w.stride) - x)}" height="${r2(L.ys(w.q0 + (r + 1) * w.stride) - y)}" fill="${fill}"/>`,
         );
       }
     }
   } else {
-    const src = pixelsOf(w, f.scale);
+    const src = pixelsOf(w, f.scale, f.window);
     const x = L.xs(w.k0);
     const y = L.ys(w.q0);
     out.push(
@@ -270,6 +299,10 @@ export function heatmapSvg(f: HeatFrame): string {
     );
   }
   out.push(`<text x="4" y="14" font-weight="bold">${escapeXml(f.title)}</text>`);
+  out.push(`<rect x="4.5" y="50.5" width="9" height="9" fill="rgb(${MASKED.join(',')})" stroke="#999"/>`);
+  const [what, why] = maskedLabel(f.window);
+  out.push(`<text x="18" y="55" dominant-baseline="middle">${what}</text>`);
+  if (why) out.push(`<text x="4" y="69" dominant-baseline="middle">${why}</text>`);
   const x = plot.x1 + 10;
   out.push('<defs><linearGradient id="ramp" x1="0" y1="1" x2="0" y2="0">');
   for (let i = 0; i <= 10; i++) out.push(`<stop offset="${i / 10}" stop-color="${rampCss(f.scale, i / 10)}"/>`);

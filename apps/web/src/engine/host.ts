@@ -231,7 +231,9 @@ export class EngineHost {
       }
     }
     const t2 = performance.now();
-    return { runId: run.id, tokens: T, nLayers: L, nHeads: H, metrics, thumbs, thumb: THUMB, ms: t2 - t0, forwardMs: t1 - t0 };
+    const layerAttention = 'layerAttention' in m.config ? m.config.layerAttention : undefined;
+    const windows = layerAttention?.some((a) => a.window !== null) ? layerAttention.map((a) => a.window) : undefined;
+    return { runId: run.id, tokens: T, nLayers: L, nHeads: H, metrics, thumbs, thumb: THUMB, ms: t2 - t0, forwardMs: t1 - t0, ...(windows ? { windows } : {}) };
   }
 
   private requireRun(runId: number): ActiveRun {

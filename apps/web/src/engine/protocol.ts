@@ -100,6 +100,8 @@ export interface RunSummary {
   ms: number;
   /** The forward pass alone (until the GPU finished it). */
   forwardMs: number;
+  /** Per layer, the sliding window (keys at or beyond it behind the query are masked) or null; absent = none. */
+  windows?: (number | null)[];
 }
 
 /** A rectangle of one head's matrix, rows [q0, q0+rows·stride) × keys [k0, k0+cols·stride), each cell the max of stride×stride values. */
