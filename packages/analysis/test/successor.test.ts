@@ -5,7 +5,7 @@ import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANTED_SUCCESSOR_HEADS, wordTokenizerJson, writePlantedSuccessorModel } from '../../../test/support/successor-model.js';
-import { plantedModel } from '../../models/test/helpers/planted-heads.js';
+import { plantedModel, writePlantedModel } from '../../models/test/helpers/planted-heads.js';
 import {
   analyzeSuccessors,
   atlasModelOf,
@@ -14,6 +14,10 @@ import {
   ovCircuitReference,
   rankSuccessorHeads,
   runAtlas,
+  successorBehaviour,
+  successorBehaviourReference,
+  successorPrompts,
+  summariseBehaviour,
   taskReport,
   taskTokenizer,
   topSuccessors,
@@ -167,4 +171,64 @@ describe('GPU OV circuit = plain reference', () => {
       }
     });
   }
+});
+
+describe('successor behavioural check (planted GPT-2 heads: known attention and direct logit attribution)', () => {
+  const NUMBER_WORDS = 'one two three four five six seven eight nine ten'.split(' ');
+  it('the successor head attends to the last item and favours the successor; a copying head favours the item; GPU = plain reference', async () => {
+    const spec = plantedModel({
+      roles: [
+        [{ kind: 'previous-token' }, { kind: 'first-token-sink' }, { kind: 'random' }, { kind: 'random' }],
+        [{ kind: 'random' }, { kind: 'successor', words: NUMBER_WORDS }, { kind: 'successor', words: NUMBER_WORDS, shift: 0 }, { kind: 'previous-token' }],
+      ],
+    });
+    const model = await loadModel(ctx, new NodeDirSource(writePlantedModel(spec)));
+    try {
+      const sets = findTaskSets(taskTokenizer(model));
+      const r = await successorBehaviour(model, sets);
+      expect(r.prompts.map((p) => [p.kind, p.text, p.successorText])).toEqual([
+        ['ordinal', ' one, two, three,', ' four'],
+        ['control', ' river, green, house,', ' four'],
+        ['ordinal', ' four, five, six,', ' seven'],
+        ['control', ' table, bread, water,', ' seven'],
+        ['ordinal', ' seven, eight, nine,', ' ten'],
+        ['control', ' tree, dog, cat,', ' ten'],
+      ]);
+      const head = (l: number, h: number) => r.heads[l * 4 + h]!;
+      expect(head(1, 1)).toMatchObject({ successorWins: 1, holds: true });
+      expect(head(1, 1).attention).toBeGreaterThan(0.99);
+      expect(head(1, 1).margin).toBeGreaterThan(0.5);
+      expect(head(1, 2)).toMatchObject({ successorWins: 0, holds: false }); // copies the item
+      expect(head(1, 2).margin).toBeLessThan(-0.5);
+      expect(head(1, 3).attention).toBeGreaterThan(0.99); // attends, but writes nothing the unembedding reads
+      expect(Math.abs(head(1, 3).margin)).toBeLessThan(1e-4);
+      expect(head(1, 3).holds).toBe(false);
+      expect(head(0, 1).attention).toBeLessThan(0.01); // first-token sink
+      expect(r.heads.filter((x) => x.holds).map((x) => [x.layer, x.head])).toEqual([[1, 1]]);
+
+      const ref = await successorBehaviourReference({ config: model.transformer.config, weights: model.weights }, r.prompts);
+      let worst = 0;
+      ref.forEach((perHead, p) => {
+        perHead.forEach((want, lh) => {
+          const got = r.perPrompt[p]![lh]!;
+          for (const k of ['attention', 'successor', 'item'] as const) worst = Math.max(worst, Math.abs(got[k] - want[k]) / (1 + Math.abs(want[k])));
+        });
+      });
+      expect(worst).toBeLessThan(1e-4);
+      expect(summariseBehaviour(r.prompts, ref, 2, 4).map((x) => x.holds)).toEqual(r.heads.map((x) => x.holds));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('prompts come from the model’s own task sets (days, months, numbers) and encode as the text does', () => {
+    const sets = findTaskSets(taskTokenizer(planted));
+    const prompts = successorPrompts(sets, taskTokenizer(planted));
+    const days = prompts.filter((p) => p.task === 'days' && p.kind === 'ordinal');
+    expect(days.map((p) => p.text)).toEqual([' Monday, Tuesday, Wednesday,', ' Thursday, Friday, Saturday,', ' Sunday, Monday, Tuesday,']);
+    expect(days.map((p) => p.successorText)).toEqual([' Thursday', ' Sunday', ' Wednesday']);
+    for (const p of prompts) expect(planted.tokenizer.encode(p.text, { addBos: false })).toEqual(p.tokens);
+    expect(new Set(prompts.map((p) => p.task))).toEqual(new Set(['numbers', 'ordinals', 'days', 'months']));
+    expect(prompts.filter((p) => p.kind === 'control').every((p) => /^ \w+, \w+, \w+,$/.test(p.text) && !/day|ary/.test(p.text))).toBe(true);
+  });
 });

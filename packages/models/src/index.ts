@@ -10,6 +10,7 @@ export * from './engine/cpu-weights.js';
 export * from './engine/decode.js';
 export * from './engine/decode-trace.js';
 export * from './engine/forward.js';
+export * from './engine/head-attribution.js';
 export * from './engine/interventions.js';
 export * from './engine/ov-circuit.js';
 export * from './engine/upload.js';

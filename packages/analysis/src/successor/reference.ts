@@ -13,7 +13,7 @@ export interface OvReference {
   logits: Float32Array[][];
 }
 
-function normRow(x: Float64Array, n: NormWeights, c: EngineConfig): Float64Array {
+export function normRow(x: Float64Array, n: NormWeights, c: EngineConfig): Float64Array {
   const d = x.length;
   const out = new Float64Array(d);
   let mean = 0;
@@ -47,7 +47,7 @@ function act(kind: EngineConfig['act'], x: number): number {
 }
 
 /** x·W (+ b) for W [rows = x.length, cols]. */
-function vecMat(x: ArrayLike<number>, W: { rows: number; cols: number; data: Float32Array }, b?: Float32Array): Float64Array {
+export function vecMat(x: ArrayLike<number>, W: { rows: number; cols: number; data: Float32Array }, b?: Float32Array): Float64Array {
   const out = new Float64Array(W.cols);
   for (let i = 0; i < W.rows; i++) {
     const xi = x[i]!;
@@ -57,7 +57,7 @@ function vecMat(x: ArrayLike<number>, W: { rows: number; cols: number; data: Flo
   return out;
 }
 
-function mlp(x: Float64Array, m: MlpWeights, c: EngineConfig): Float64Array {
+export function mlp(x: Float64Array, m: MlpWeights, c: EngineConfig): Float64Array {
   const up = vecMat(x, m.W_in, m.b_in);
   if (c.gatedMlp && m.W_gate) {
     const gate = vecMat(x, m.W_gate, m.b_gate);
@@ -68,7 +68,7 @@ function mlp(x: Float64Array, m: MlpWeights, c: EngineConfig): Float64Array {
   return vecMat(up, m.W_out, m.b_out);
 }
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+export const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;

@@ -32,12 +32,25 @@ export interface ForwardOptions {
   cache?: KvCache;
   /** Logits of every position (analysis) or only the last (decoding). Default 'all'. */
   logits?: 'all' | 'last';
+  /** Keep the last position's per-head outputs, attention rows and final residual (direct logit attribution). */
+  keepLast?: boolean;
+}
+
+/** The last position of a pass, per layer, on the GPU (ForwardOptions.keepLast); the caller releases the tensors. */
+export interface LastPosition {
+  /** [L, H·d_head]: each head's attention output (A·V, before W_O). */
+  heads: GpuTensor;
+  /** [L, H, Tk]: each head's attention row (left unwritten for layers not captured). */
+  attention: GpuTensor;
+  /** [1, d_model]: the residual stream entering the final norm. */
+  residual: GpuTensor;
 }
 
 export interface ForwardResult {
   /** [T, vocab] or [1, vocab] (logits: 'last'); the caller releases it. */
   logits: GpuTensor;
   attention: AttentionStore;
+  last?: LastPosition;
 }
 
 /** Keys and values of every layer for the positions seen so far, on the GPU. */
@@ -129,6 +142,13 @@ export class Transformer {
       ...(c.embedScale !== undefined ? { scale: c.embedScale } : {}),
     });
     const captured = new Map<number, CapturedLayer>();
+    const keep: LastPosition | undefined = options.keepLast
+      ? {
+          heads: ctx.createTensor([c.nLayers, c.nHeads * c.dHead], 'f32', 'last.heads'),
+          attention: ctx.createTensor([c.nLayers, c.nHeads, total], 'f32', 'last.attention'),
+          residual: ctx.createTensor([1, c.dModel], 'f32', 'last.residual'),
+        }
+      : undefined;
     const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
 
     for (let l = 0; l < c.nLayers; l++) {
@@ -201,6 +221,11 @@ export class Transformer {
           ...(cap?.pre ? { capturePre: cap.pre } : {}),
         }),
       );
+      if (keep) {
+        const width = c.nHeads * c.dHead;
+        ctx.copy(att, keep.heads, (T - 1) * width, l * width, width);
+        for (let hd = 0; cap && hd < c.nHeads; hd++) ctx.copy(cap.probs, keep.attention, (hd * T + T - 1) * total, (l * c.nHeads + hd) * total, total);
+      }
       let attnOut = tmp(linear(ctx, att, lw.o));
       if (lw.ln1Post) attnOut = tmp(this.norm(attnOut, lw.ln1Post));
       const mlpIn = () => (preNorms ? tmp(this.norm(x, lw.ln2)) : x);
@@ -226,6 +251,7 @@ export class Transformer {
       last = tmp(ctx.createTensor([1, c.dModel], 'f32', 'lastRow'));
       ctx.copy(x, last, (T - 1) * c.dModel, 0, c.dModel);
     }
+    if (keep) ctx.copy(x, keep.residual, (T - 1) * c.dModel, 0, c.dModel);
     const final = tmp(this.norm(last, w.lnFinal));
     const logits = linear(ctx, final, w.unembed);
     if (c.finalSoftcap !== undefined) softcap(ctx, { x: logits, cap: c.finalSoftcap, out: logits });
@@ -237,7 +263,7 @@ export class Transformer {
     ctx.release(...this.spareMaps);
     this.spareMaps = [];
     const recycle = (maps: GpuTensor[]) => this.spareMaps.push(...maps);
-    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past, recycle) };
+    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past, recycle), ...(keep ? { last: keep } : {}) };
   }
 
   private mapsTensor(shape: number[], label: string): GpuTensor {

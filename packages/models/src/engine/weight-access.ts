@@ -64,6 +64,12 @@ export class WeightAccess {
     return this.ctx.readF32(this.weights.embed, token * d, d);
   }
 
+  /** Learned position embeddings W_pos [n_ctx, d_model], or undefined (rotary families). */
+  async positionEmbedding(): Promise<Matrix | undefined> {
+    const pos = this.weights.pos;
+    return pos ? { rows: pos.shape[0]!, cols: this.config.dModel, data: await this.ctx.readF32(pos) } : undefined;
+  }
+
   /** Unembedding W_U [d_model, vocab] (for tied models the transpose of W_E). */
   async unembedding(): Promise<Matrix> {
     const { vocabSize, dModel } = this.config;

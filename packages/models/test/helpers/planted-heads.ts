@@ -26,6 +26,12 @@ export type PlantedRole =
   | { kind: 'attend-token'; token: string }
   /** Query = current token, key = previous token (needs a previous-token head in an earlier layer); copies the attended token into the logits with weight `copy`. */
   | { kind: 'induction'; copy?: number }
+  /**
+   * Attends to the previous token (as previous-token) and writes, for each of `words`, the token code of the
+   * word `shift` places on (1: a successor head, 0: copies the word) into the token features, so its
+   * direct logit attribution is known. Plant it in the last layer (it changes the token features' norm).
+   */
+  | { kind: 'successor'; words: readonly string[]; shift?: number }
   | { kind: 'random' };
 
 export interface PlantedSpec {
@@ -186,6 +192,21 @@ export function plantedModel(spec: PlantedSpec = DEFAULT_PLANTED): PlantedModel 
             addScaled(cProj, (h * dHead + k) * D, F[TOK + k]!, role.copy ?? 4);
           }
           break;
+        case 'successor': {
+          for (let p = 0; p < nCtx; p++) write(0, h, F[POS + p]!, p, beta);
+          for (let p = 0; p + 1 < nCtx; p++) write(1, h, F[POS + p]!, p + 1, 1);
+          for (let k = 0; k < D_HEAD_TOK; k++) write(2, h, F[TOK + k]!, k, 1);
+          // W_O = Σ_w code(w + shift) ⊗ dual(w): the dual basis of the words' codes, so the map is exact on them.
+          const wordIds = role.words.map((w) => ids.get(w)!);
+          const duals = dualBasis(wordIds.map((id) => codes[id]!));
+          wordIds.forEach((_, i) => {
+            const target = wordIds[i + (role.shift ?? 1)];
+            if (target === undefined) return;
+            for (let k = 0; k < D_HEAD_TOK; k++)
+              for (let m = 0; m < D_HEAD_TOK; m++) addScaled(cProj, (h * dHead + k) * D, F[TOK + m]!, codes[target]![m]! * duals[i]![k]!);
+          });
+          break;
+        }
         case 'random': {
           // Small random W_Q, W_K (scores of spread ≈ 0.3): near-uniform attention; writes nothing.
           const s = Math.sqrt(0.3 / norm2);
@@ -261,6 +282,22 @@ export function plantedModel(spec: PlantedSpec = DEFAULT_PLANTED): PlantedModel 
       throw new Error(`no ${kind} head was planted`);
     },
   };
+}
+
+/** Vectors d_i with d_i · v_j = [i = j], in the span of the (independent) vectors v. */
+function dualBasis(v: number[][]): number[][] {
+  const n = v.length;
+  const dotv = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+  // Solve G·A = I for the Gram matrix G = V Vᵀ (Gauss–Jordan); d_i = Σ_j A[i][j] v_j.
+  const g = v.map((a, i) => [...v.map((b) => dotv(a, b)), ...v.map((_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < n; c++) {
+    const piv = g.reduce((best, row, r) => (r >= c && Math.abs(row[c]!) > Math.abs(g[best]![c]!) ? r : best), c);
+    [g[c], g[piv]] = [g[piv]!, g[c]!];
+    const d = g[c]![c]!;
+    g[c] = g[c]!.map((x) => x / d);
+    for (let r = 0; r < n; r++) if (r !== c) g[r] = g[r]!.map((x, k) => x - g[r]![c]! * g[c]![k]!);
+  }
+  return v.map((_, i) => v[0]!.map((_, k) => v.reduce((s, vj, j) => s + g[i]![n + j]! * vj[k]!, 0)));
 }
 
 function addScaled(out: Float32Array, at: number, v: Float32Array, s: number): void {
