@@ -6,6 +6,7 @@
 import type { AtlasResult } from './atlas.js';
 import { parseCsv } from './prompt-sets.js';
 import { SCORES } from './registry.js';
+import type { SuccessorBehaviour } from './successor/behaviour.js';
 
 export function atlasJson(r: AtlasResult): Record<string, unknown> {
   const best = (key: string) => {
@@ -26,6 +27,7 @@ export function atlasJson(r: AtlasResult): Record<string, unknown> {
       head: row.head,
       ...Object.fromEntries(SCORES.map((s) => [s.key, row.scores[s.key]])),
       ...(row.successorTasks ? { successor_tasks: row.successorTasks } : {}),
+      ...(row.successorBehaviour ? { successor_behaviour: behaviourJson(row.successorBehaviour) } : {}),
       hidden_sinks: row.hiddenSinks,
       top_tokens: row.topTokens,
       spread: row.spread,
@@ -48,6 +50,8 @@ export function atlasJson(r: AtlasResult): Record<string, unknown> {
             tasks: r.successor.report,
             task_sets: r.successor.tasks,
             ...(r.successor.error ? { error: r.successor.error } : {}),
+            ...(r.successor.behaviourPrompts ? { behaviour_prompts: r.successor.behaviourPrompts } : {}),
+            ...(r.successor.behaviourError ? { behaviour_error: r.successor.behaviourError } : {}),
           },
         }
       : {}),
@@ -58,6 +62,18 @@ export function atlasJson(r: AtlasResult): Record<string, unknown> {
       captured_per_sequence: r.bytes.captured / r.bytes.sequences,
       read_back_per_sequence: r.bytes.readBack / r.bytes.sequences,
     },
+  };
+}
+
+/** The behavioural check of one head, snake_case as the rest of the JSON. */
+function behaviourJson(b: SuccessorBehaviour): Record<string, unknown> {
+  return {
+    attention: b.attention,
+    control_attention: b.controlAttention,
+    successor_wins: b.successorWins,
+    margin: b.margin,
+    control_margin: b.controlMargin,
+    holds: b.holds,
   };
 }
 

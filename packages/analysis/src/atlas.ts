@@ -9,8 +9,9 @@ import type { AttentionMap, Finding } from './finding.js';
 import { repeatedRandomTokens } from './probes.js';
 import { type AtlasSettings, DETECTORS, resolveSettings, SCORES } from './registry.js';
 import { type HeadValues, referenceScores, type SequenceScores, scoresFromSummary } from './scores.js';
+import { NoBehaviourPromptsError, type SuccessorBehaviour, type SuccessorBehaviourResult, successorBehaviour } from './successor/behaviour.js';
 import { analyzeSuccessors, type SuccessorAnalysis, type SuccessorHeadScore, type SuccessorOptions, successorOptionsOf } from './successor/score.js';
-import { NoSuccessorTasksError, taskReport } from './successor/tasks.js';
+import { NoSuccessorTasksError, type TaskSets, taskReport } from './successor/tasks.js';
 
 /** What the atlas needs from a model (a WebGPU LoadedModel or a CPU one, through atlasModelOf). */
 export interface AtlasModel {
@@ -22,6 +23,8 @@ export interface AtlasModel {
   forward(ids: readonly number[]): { attention: CapturedMaps<unknown>; done(): void };
   /** The weight-space successor analysis (methods §5), cached per option set (its circuit may be released); absent where the weights are not on a GPU. */
   successor?(options: SuccessorOptions): Promise<SuccessorAnalysis>;
+  /** The successor behavioural check on the task sets' prompts, cached (it depends on the weights only). */
+  successorBehaviour?(sets: TaskSets): Promise<SuccessorBehaviourResult>;
 }
 
 export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
@@ -44,7 +47,20 @@ export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
         },
       };
     },
-    ...('backend' in model ? {} : { successor: cachedSuccessor(model) }),
+    ...('backend' in model ? {} : { successor: cachedSuccessor(model), successorBehaviour: cachedBehaviour(model) }),
+  };
+}
+
+function cachedBehaviour(model: LoadedModel): (sets: TaskSets) => Promise<SuccessorBehaviourResult> {
+  let run: Promise<SuccessorBehaviourResult> | undefined;
+  return (sets) => {
+    if (!run) {
+      run = successorBehaviour(model, sets);
+      run.catch(() => {
+        run = undefined;
+      });
+    }
+    return run;
   };
 }
 
@@ -84,6 +100,8 @@ export interface AtlasHead {
   topTokens: HiddenSinkHit[];
   /** Successor success per task id (when the successor score was computed). */
   successorTasks?: Record<string, number>;
+  /** The successor behavioural check (when it ran). */
+  successorBehaviour?: SuccessorBehaviour;
 }
 
 /** What the successor detector found in the tokenizer, or why it has no score. */
@@ -93,6 +111,9 @@ export interface AtlasSuccessor {
   tasks: { id: string; label: string; members: number; total: number; pairs: number }[];
   /** Set when there is no score: the reason and what to do. */
   error?: string;
+  /** The behavioural check's prompts ("ordinal: Monday, Tuesday, Wednesday,"), or why it did not run. */
+  behaviourPrompts?: string[];
+  behaviourError?: string;
 }
 
 export interface AtlasResult {
@@ -237,26 +258,44 @@ export async function runAtlas(
 }
 
 /** Runs the successor analysis when the model offers it; a tokenizer without ordinal tasks gives the reason, not zeros. */
-async function successorOf(model: AtlasModel, settings: AtlasSettings): Promise<{ info: AtlasSuccessor; heads: SuccessorHeadScore[] } | undefined> {
+async function successorOf(
+  model: AtlasModel,
+  settings: AtlasSettings,
+): Promise<{ info: AtlasSuccessor; heads: SuccessorHeadScore[]; behaviour?: SuccessorBehaviour[] } | undefined> {
   if (!model.successor) return undefined;
   try {
     const a = await model.successor(successorOptionsOf(settings));
     a.circuit.release();
     const tasks = a.tasks.all.map((t) => ({ id: t.id, label: t.label, members: t.members.length, total: t.total, pairs: t.pairs.length }));
-    return { info: { report: taskReport(a.tasks.all), tasks }, heads: a.heads };
+    const info: AtlasSuccessor = { report: taskReport(a.tasks.all), tasks };
+    if (!model.successorBehaviour) return { info, heads: a.heads };
+    try {
+      const b = await model.successorBehaviour(a.tasks);
+      info.behaviourPrompts = b.prompts.map((p) => `${p.kind}:${p.text}`);
+      return { info, heads: a.heads, behaviour: b.heads };
+    } catch (e) {
+      if (!(e instanceof NoBehaviourPromptsError)) throw e;
+      info.behaviourError = e.message;
+      return { info, heads: a.heads };
+    }
   } catch (e) {
     if (!(e instanceof NoSuccessorTasksError)) throw e;
     return { info: { report: e.report, tasks: [], error: e.message }, heads: [] };
   }
 }
 
-function withSuccessor(result: AtlasResult, settings: AtlasSettings, s: { info: AtlasSuccessor; heads: SuccessorHeadScore[] }): AtlasResult {
+function withSuccessor(
+  result: AtlasResult,
+  settings: AtlasSettings,
+  s: { info: AtlasSuccessor; heads: SuccessorHeadScore[]; behaviour?: SuccessorBehaviour[] },
+): AtlasResult {
   const H = result.heads;
   for (const head of s.heads) {
     const row = result.table[head.layer * H + head.head]!;
     row.scores['successor'] = head.score;
     row.successorTasks = head.tasks;
   }
+  for (const b of s.behaviour ?? []) result.table[b.layer * H + b.head]!.successorBehaviour = b;
   const meanTokens = mean(result.promptTokens);
   return { ...result, successor: s.info, findings: findingsOf(result.table, settings, meanTokens) };
 }

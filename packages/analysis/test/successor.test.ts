@@ -123,6 +123,17 @@ describe('successor in the head atlas', () => {
     expect(row.successorTasks).toEqual({ numbers: 1, ordinals: 1, days: 1, months: 1 });
     expect(r.findings.filter((f) => f.kind === 'successor').map((f) => [f.layer, f.head, f.score])).toEqual([[1, 5, 1]]);
     expect(r.successor!.report).toContain('months: 12 of 12 single tokens');
+    expect(r.successor!.behaviourPrompts).toContain('ordinal: Monday, Tuesday, Wednesday,');
+    expect(Object.keys(row.successorBehaviour!).sort()).toEqual([
+      'attention',
+      'controlAttention',
+      'controlMargin',
+      'head',
+      'holds',
+      'layer',
+      'margin',
+      'successorWins',
+    ]);
     const other = await runAtlas(atlasModelOf(planted), ['x'], { successor_variant: 'embedding', successor_threshold: 0.99, probe_n: 2 });
     expect(other.table[13]!.scores['successor']).toBe(1); // E = W_E[t] is a multiple of the default E here
     await expect(runAtlas(atlasModelOf(planted), ['x'], { successor_variant: 'mlp1' })).rejects.toThrow(/successor_variant/);

@@ -89,7 +89,12 @@ export function successorOptionsOf(settings: Readonly<Record<string, unknown>>):
 }
 
 /** The k tokens of a task that a head's logits rank highest after `member` (its row of the task block). */
-export function topSuccessors(task: TaskSet, block: Float32Array, member: number, k = 5): { text: string; token: number; logit: number }[] {
+export function topSuccessors(
+  task: { members: readonly { text: string; token: number }[] },
+  block: ArrayLike<number>,
+  member: number,
+  k = 5,
+): { text: string; token: number; logit: number }[] {
   const n = task.members.length;
   const row = Array.from({ length: n }, (_, j) => ({ j, logit: block[member * n + j]! }));
   row.sort((a, b) => b.logit - a.logit || a.j - b.j);
