@@ -19,7 +19,14 @@ const beforeRows = (page: Page): Promise<string[]> =>
   panel(page)
     .getByRole('table', { name: /, before$/ })
     .locator('tbody tr')
-    .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(1, 3).map((c) => c.textContent).join(' ')));
+    .evaluateAll((rows) =>
+      rows.map((r) =>
+        Array.from(r.querySelectorAll('td'))
+          .slice(1, 3)
+          .map((c) => c.textContent)
+          .join(' '),
+      ),
+    );
 
 /** Waits until the panel shows a finished calibrated pass with `n` interventions; returns the after-predictions text. */
 async function settled(page: Page, n: number): Promise<string> {
