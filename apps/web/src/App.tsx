@@ -12,6 +12,7 @@ import { ModelPicker } from './components/ModelPicker.js';
 import { Predictions } from './components/Predictions.js';
 import { PromptEditor } from './components/PromptEditor.js';
 import { PromptSets } from './components/PromptSets.js';
+import { RetrievalLab } from './components/RetrievalLab.js';
 import { RunBar } from './components/RunBar.js';
 import { SessionList } from './components/SessionList.js';
 import { SessionAlerts, SessionStatus } from './components/SessionStatus.js';
@@ -101,6 +102,7 @@ export function App() {
               {info && <CalibrationPanel model={ref.model} ids={ids} nLayers={info.nLayers} nHeads={info.nHeads} />}
             </>
           )}
+          {activeKey && info && <RetrievalLab key={activeKey} model={activeKey} modelName={modelName} info={info} />}
         </main>
       </div>
     </div>

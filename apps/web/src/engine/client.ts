@@ -3,7 +3,8 @@
  * result; an AbortSignal cancels it (the worker aborts downloads and inspections); load progress arrives
  * through `onProgress`.
  */
-import { type EngineApi, EngineError, type EngineKind, type LoadProgressInfo, type MainToWorker, type WorkerToMain } from './protocol.js';
+import { type EngineApi, EngineError, type EngineKind, type LoadProgressInfo, type MainToWorker, type ProgressOf, type WorkerToMain } from './protocol.js';
+import type { RetrievalProgress } from './retrieval-protocol.js';
 
 /** What the client needs from a Worker (a test can pass a fake). */
 export interface WorkerLike {
@@ -12,15 +13,15 @@ export interface WorkerLike {
   terminate(): void;
 }
 
-export interface CallOptions {
+export interface CallOptions<K extends EngineKind = EngineKind> {
   signal?: AbortSignal | undefined;
-  onProgress?: ((p: LoadProgressInfo) => void) | undefined;
+  onProgress?: ((p: ProgressOf<K>) => void) | undefined;
 }
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  onProgress: ((p: LoadProgressInfo) => void) | undefined;
+  onProgress: ((p: LoadProgressInfo | RetrievalProgress) => void) | undefined;
 }
 
 export class EngineClient {
@@ -31,7 +32,7 @@ export class EngineClient {
     worker.addEventListener('message', (ev) => this.receive(ev.data));
   }
 
-  call<K extends EngineKind>(kind: K, args: EngineApi[K]['req'], options: CallOptions = {}): Promise<EngineApi[K]['res']> {
+  call<K extends EngineKind>(kind: K, args: EngineApi[K]['req'], options: CallOptions<K> = {}): Promise<EngineApi[K]['res']> {
     const id = this.nextId++;
     const { signal } = options;
     return new Promise<EngineApi[K]['res']>((resolve, reject) => {
@@ -54,7 +55,7 @@ export class EngineClient {
           signal?.removeEventListener('abort', onAbort);
           reject(e);
         },
-        onProgress: options.onProgress,
+        onProgress: options.onProgress as Pending['onProgress'],
       });
       this.worker.postMessage({ type: 'request', id, kind, args } as MainToWorker);
     });

@@ -29,6 +29,8 @@ const handlers: Handlers = {
   topk: ({ runId, position, k }) => host.topk(runId, position, k),
   captures: ({ runId }) => host.captures(runId),
   calibrate: (req) => host.calibrate(req),
+  retrieval: (req, signal, id) => host.retrieval(req, signal, (progress) => scope.postMessage({ type: 'progress', id, progress })),
+  retrievalTest: (req) => host.retrievalTest(req),
 };
 
 function dispatch(msg: RequestMessage, signal: AbortSignal): Promise<unknown> {

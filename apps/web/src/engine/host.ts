@@ -47,6 +47,8 @@ import type {
   WindowRequest,
 } from './protocol.js';
 import { MODEL_CACHE, toErrorInfo } from './protocol.js';
+import { RetrievalNeedsGpuError, runLab, viewTest } from './retrieval.js';
+import type { RetrievalOutcome, RetrievalProgress, RetrievalRequest, RetrievalTestRequest, RetrievalTestView } from './retrieval-protocol.js';
 
 /** Longest prompt the memory estimate assumes. */
 const CAPTURE_TOKENS = 1024;
@@ -192,6 +194,22 @@ export class EngineHost {
     const m = this.requireModel();
     if (!('transformer' in m)) throw new Error('Calibration needs the Headscope engine (its attention hooks); this ONNX model cannot be calibrated.');
     return this.calibration.view(m as LoadedModel | CpuLoadedModel, req);
+  }
+
+  /** The retrieval lab (needle grid, scores, masking check); each finished test streams through `onProgress`. */
+  retrieval(req: RetrievalRequest, signal: AbortSignal, onProgress: (p: RetrievalProgress) => void): Promise<RetrievalOutcome> {
+    return runLab(this.gpuModel(), req, signal, onProgress);
+  }
+
+  retrievalTest(req: RetrievalTestRequest): Promise<RetrievalTestView> {
+    return viewTest(this.gpuModel(), req);
+  }
+
+  private gpuModel(): LoadedModel {
+    const m = this.requireModel();
+    if (isCpu(m)) throw new RetrievalNeedsGpuError('the CPU reference path');
+    if (isOnnx(m)) throw new RetrievalNeedsGpuError('onnxruntime-web');
+    return m;
   }
 
   private requireModel(): AnyModel {

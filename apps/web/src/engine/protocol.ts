@@ -3,6 +3,7 @@
  * the worker answers once with a result or a typed error, and may send progress events for that id
  * before. A `cancel` message aborts the request with that id (model downloads, inspections).
  */
+import type { RetrievalOutcome, RetrievalProgress, RetrievalRequest, RetrievalTestRequest, RetrievalTestView } from './retrieval-protocol.js';
 
 /** Where a model comes from. Local files travel to the worker as File objects (structured clone). */
 export type ModelRef =
@@ -166,7 +167,12 @@ export interface EngineApi {
   topk: { req: { runId: number; position: number; k: number }; res: Prediction[] };
   captures: { req: { runId: number }; res: Uint8Array };
   calibrate: { req: CalibrationRequest; res: CalibrationView };
+  retrieval: { req: RetrievalRequest; res: RetrievalOutcome };
+  retrievalTest: { req: RetrievalTestRequest; res: RetrievalTestView };
 }
+
+/** What a request's progress events carry: download progress, or the retrieval lab's finished tests. */
+export type ProgressOf<K extends EngineKind> = K extends 'retrieval' ? RetrievalProgress : LoadProgressInfo;
 
 export type EngineKind = keyof EngineApi;
 
@@ -177,7 +183,7 @@ export type RequestMessage = {
 export type WorkerToMain =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: EngineErrorInfo }
-  | { type: 'progress'; id: number; progress: LoadProgressInfo };
+  | { type: 'progress'; id: number; progress: LoadProgressInfo | RetrievalProgress };
 
 export type MainToWorker = RequestMessage | { type: 'cancel'; id: number };
 

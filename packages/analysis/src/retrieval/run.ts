@@ -114,6 +114,19 @@ export function planGrid(model: RetrievalModel, settings: RetrievalSettings): { 
   return { tests: buildGrid(tok, spec, { nCtx, maxNewTokens }), spec, maxNewTokens };
 }
 
+/** Decoding's stop rule (methods.md §4): a token whose text holds a newline (memoised per id). */
+export function stopAtNewline(tok: Pick<HeadscopeTokenizer, 'decode'>): (id: number) => boolean {
+  const newline = new Map<number, boolean>();
+  return (id) => {
+    let nl = newline.get(id);
+    if (nl === undefined) {
+      nl = tok.decode([id]).includes('\n');
+      newline.set(id, nl);
+    }
+    return nl;
+  };
+}
+
 /** Runs one needle test: greedy decoding with per-step argmaxes, the response, its recall and the head scores. */
 export async function runNeedleTest(
   model: RetrievalModel,
@@ -125,15 +138,7 @@ export async function runNeedleTest(
   const t0 = performance.now();
   const tok = model.tokenizer;
   const { nLayers, nHeads } = model.transformer.config;
-  const newline = new Map<number, boolean>();
-  const stopWhen = (id: number) => {
-    let nl = newline.get(id);
-    if (nl === undefined) {
-      nl = tok.decode([id]).includes('\n');
-      newline.set(id, nl);
-    }
-    return nl;
-  };
+  const stopWhen = stopAtNewline(tok);
   const trace = await decodeTrace(model.transformer, test.ids, {
     maxNewTokens,
     stopWhen,
