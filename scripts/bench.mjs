@@ -13,7 +13,8 @@ import { build } from 'esbuild';
 import { gpuEnv } from './gpu-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entries = ['kernels', 'model', 'retrieval', 'atlas'];
+// Each benchmark is bench/<entry>.ts; `npm run bench -- --<entry> …` runs one here (default: kernels).
+const entries = ['kernels', 'model', 'retrieval', 'atlas', 'calibration', 'successor', 'onnx'];
 const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' };
 for (const e of entries) {
   await build({ ...common, entryPoints: [join(root, `bench/${e}.ts`)], external: ['webgpu'], outfile: join(root, `bench/dist/${e}.mjs`) });
@@ -27,9 +28,9 @@ const resolveWebgpu = {
     b.onResolve({ filter: /^webgpu$/ }, () => ({ path: pathToFileURL(webgpu).href, external: true }));
   },
 };
-const entry = process.argv.includes('--model') ? 'model' : process.argv.includes('--atlas') ? 'atlas' : 'kernels';
+const entry = entries.find((e) => process.argv.includes(`--${e}`)) ?? 'kernels';
 const local = join(root, `bench/dist/${entry}.local.mjs`);
 await build({ ...common, entryPoints: [join(root, `bench/${entry}.ts`)], plugins: [resolveWebgpu], outfile: local });
-const args = process.argv.slice(2).filter((a) => a !== '--model' && a !== '--atlas');
+const args = process.argv.slice(2).filter((a) => a !== `--${entry}`);
 const r = spawnSync(process.execPath, [local, ...args], { stdio: 'inherit', env: gpuEnv(), cwd: root });
 process.exit(r.status ?? 1);

@@ -19,7 +19,7 @@ export const USAGE = `usage:
     FILE: .txt (one prompt a line), .jsonl ("prompt" field) or .csv ("prompt" column); without it, 4 built-in prompts.
     --set changes any atlas setting (epsilon, tau, hidden_mode, alpha, ignore_last_keys, tl_mode, exclude_bos,
     exclude_current_token, …_threshold); --max-tokens 0 analyses whole prompts (they must fit the context).
-  headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${'$'}{TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
+  headscope calibrate --model DIR (--task FILE.jsonl | --task-set ${TASK_SET_IDS}) --method act|zerotuning [--split 0.5]
                       [--objective accuracy|entropy] [--gamma-grid 0.5,1,2] [--act-tau T] [--act-beta B] [--json OUT.json]
   headscope retrieval --model DIR [--needles FILE.jsonl] [--haystack FILE.txt] [--lengths a,b,…] [--depths 0,50,100]
                       [--max-new-tokens 50] [--mask-top K] [--seed S] [--template TEXT] [--bos | --no-bos] [--json OUT.json]
