@@ -147,10 +147,10 @@ describe('retrieval lab in Chromium', () => {
     await test.getByRole('heading', { name: 'Test: length 40, depth 100%' }).waitFor();
     const strip = test.getByRole('img', { name: /^Attention of L\d+H\d+ over the \d+ keys at step \d+; needle at tokens \d+–\d+, answer at \d+–\d+$/ });
     await strip.waitFor({ timeout: 120_000 });
+    await l.screenshot({ path: shot('retrieval-test-view.png') });
     // Clicking another cell views that test.
     await l.getByRole('gridcell', { name: /^length 40, depth 0%/ }).click();
     await test.getByRole('heading', { name: 'Test: length 40, depth 0%' }).waitFor();
-    await strip.waitFor({ timeout: 120_000 });
     await l.screenshot({ path: shot('retrieval-lab.png') });
 
     // Exports carry the drawn numbers.

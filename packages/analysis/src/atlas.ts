@@ -102,6 +102,8 @@ export interface AtlasHead {
   successorTasks?: Record<string, number>;
   /** The successor behavioural check (when it ran). */
   successorBehaviour?: SuccessorBehaviour;
+  /** The needle tests behind the retrieval score (set by withRetrievalScores). */
+  retrievalTests?: { counted: number; tests: number };
 }
 
 /** What the successor detector found in the tokenizer, or why it has no score. */
@@ -410,6 +412,20 @@ function evidenceOf(kind: Finding['kind'], row: AtlasHead, settings: AtlasSettin
     return { tokens: tokens.slice(0, 5), hits: row.hiddenSinks.length };
   }
   if (kind === 'successor') return { tasks: row.successorTasks };
+  if (kind === 'retrieval') return { counted_tests: row.retrievalTests?.counted, tests: row.retrievalTests?.tests };
   const key = kind === 'previous-token' ? 'previous_token' : kind === 'duplicate-token' ? 'duplicate_token' : 'induction';
   return { probe_tl: row.scores[`${key}_tl`], prompts_tl: row.scores[`${key}_text`] };
+}
+
+/**
+ * The retrieval lab's per-head scores (methods §4, computed from decoding, not by the atlas run) merged into
+ * an atlas result as the `retrieval` score, with its findings. With no counted test there is no evidence:
+ * the result is returned unchanged rather than with zeros.
+ */
+export function withRetrievalScores(result: AtlasResult, retrieval: ArrayLike<number>, tests: { counted: number; tests: number }): AtlasResult {
+  if (retrieval.length !== result.table.length)
+    throw new RangeError(`retrieval scores for ${retrieval.length} heads, the atlas has ${result.table.length}: they come from another model`);
+  if (tests.counted === 0) return result;
+  const table = result.table.map((row, i) => ({ ...row, scores: { ...row.scores, retrieval: retrieval[i]! }, retrievalTests: tests }));
+  return { ...result, table, findings: findingsOf(table, result.settings, mean(result.promptTokens)) };
 }

@@ -159,6 +159,14 @@ export const SCORES: readonly ScoreSpec[] = [
     range: [0, 1],
     source: 'weights',
   },
+  {
+    key: 'retrieval',
+    label: 'Retrieval (needle tests)',
+    description:
+      'mean over the needle tests that retrieved the answer of the share of answer tokens whose copy this head pointed at (argmax key = the token emitted; methods §4); from the retrieval lab, merged with withRetrievalScores',
+    range: [0, 1],
+    source: 'decode',
+  },
 ];
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -269,6 +277,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 'mlp0',
     choices: ['mlp0', 'mlp0+embedding', 'embedding'],
   },
+  {
+    key: 'retrieval_threshold',
+    label: 'Retrieval threshold',
+    description: 'Flag heads whose retrieval score exceeds this (Wu et al.: 0.1)',
+    kind: 'number',
+    default: 0.1,
+    min: 0,
+    max: 1,
+  },
   { key: 'successor_biases', label: 'Successor: biases', description: 'Add b_V, b_O and b_U to the OV-circuit logits', kind: 'boolean', default: false },
   {
     key: 'successor_head_norm',
@@ -341,6 +358,15 @@ export const DETECTORS: readonly DetectorSpec[] = [
     finding: { kind: 'successor', score: 'successor', threshold: 'successor_threshold' },
     settings: ['successor_threshold', 'successor_variant', 'successor_biases', 'successor_head_norm'],
     reference: 'ovCircuitReference (successor/reference.ts) and successorScores',
+  },
+  {
+    id: 'retrieval',
+    label: 'Retrieval heads',
+    needs: ['decode-steps'],
+    scores: ['retrieval'],
+    finding: { kind: 'retrieval', score: 'retrieval', threshold: 'retrieval_threshold' },
+    settings: ['retrieval_threshold'],
+    reference: 'retrievalScores (retrieval/score.ts), over the needle grid of runRetrieval',
   },
 ];
 

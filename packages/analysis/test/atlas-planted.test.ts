@@ -52,7 +52,8 @@ describe('head atlas on planted heads', () => {
   });
 
   it('the GPU reductions equal the reference scores within 1e-5, and read back far less than was captured', () => {
-    for (const spec of SCORES) {
+    // Decode scores (retrieval) come from the retrieval lab, not from the atlas run.
+    for (const spec of SCORES.filter((x) => x.source !== 'decode')) {
       const tol = spec.key === 'attention_distance' ? 1e-4 : 1e-5; // a distance in tokens, not a probability
       for (let i = 0; i < fast.table.length; i++)
         expect(Math.abs(fast.table[i]!.scores[spec.key]! - reference.table[i]!.scores[spec.key]!)).toBeLessThanOrEqual(tol);

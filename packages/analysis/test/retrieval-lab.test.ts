@@ -12,7 +12,7 @@ import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANTED_PROMPTS, PLANTED_WORDS, plantedModel, writePlantedModel } from '../../models/test/helpers/planted-heads.js';
-import { type Needle, runRetrieval } from '../src/index.js';
+import { atlasModelOf, type Needle, runAtlas, runRetrieval, withRetrievalScores } from '../src/index.js';
 
 // Made-up words of the planted vocabulary that no haystack sentence holds, so the copy is unambiguous.
 const [key, a, b, c] = PLANTED_WORDS.slice(300, 304) as [string, string, string, string];
@@ -66,5 +66,19 @@ describe('retrieval lab on a constructed copying model', () => {
     expect(m.random.accuracy).toBe(1);
     expect(progress.at(-1)).toBe(1);
     expect(progress).toHaveLength(9);
+
+    // The scores join the head atlas as the registry's `retrieval` score, with the finding above 0.1.
+    const atlas = await runAtlas(atlasModelOf(model), [PLANTED_PROMPTS[0]!], { probe_n: 4, max_tokens: 16 });
+    expect(atlas.table[4]!.scores['retrieval']).toBeUndefined();
+    const merged = withRetrievalScores(
+      atlas,
+      report.heads.map((h) => h.retrieval),
+      { counted: report.counted, tests: report.tests.length },
+    );
+    expect(merged.table[4]!.scores['retrieval']).toBe(score(1, 0));
+    expect(merged.findings.filter((f) => f.kind === 'retrieval')).toEqual([
+      { kind: 'retrieval', layer: 1, head: 0, score: score(1, 0), threshold: 0.1, evidence: { counted_tests: 3, tests: 3 } },
+    ]);
+    expect(withRetrievalScores(atlas, new Float64Array(8), { counted: 0, tests: 3 })).toBe(atlas);
   }, 400_000);
 });
