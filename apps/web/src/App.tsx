@@ -17,6 +17,7 @@ import { RunBar } from './components/RunBar.js';
 import { SessionList } from './components/SessionList.js';
 import { SessionAlerts, SessionStatus } from './components/SessionStatus.js';
 import { ShareDialog, useSessionFileDrop } from './components/ShareDialog.js';
+import { SuccessorPanel } from './components/SuccessorPanel.js';
 import { TokenView } from './components/TokenView.js';
 import { modelLabel } from './engine/model-ref.js';
 import { useCurrentRun, useGpu, useModelLoad } from './engine/queries.js';
@@ -100,6 +101,7 @@ export function App() {
                 <Predictions run={ref} tokens={tokens} />
               </div>
               {info && <CalibrationPanel model={ref.model} ids={ids} nLayers={info.nLayers} nHeads={info.nHeads} />}
+              <SuccessorPanel model={ref.model} modelName={modelName} />
             </>
           )}
           {activeKey && info && <RetrievalLab key={activeKey} model={activeKey} modelName={modelName} info={info} />}

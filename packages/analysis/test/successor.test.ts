@@ -196,7 +196,7 @@ describe('successor behavioural check (planted GPT-2 heads: known attention and 
     const model = await loadModel(ctx, new NodeDirSource(writePlantedModel(spec)));
     try {
       const sets = findTaskSets(taskTokenizer(model));
-      const r = await successorBehaviour(model, sets);
+      const r = await successorBehaviour(model, sets, { perTask: 3 });
       expect(r.prompts.map((p) => [p.kind, p.text, p.successorText])).toEqual([
         ['ordinal', ' one, two, three,', ' four'],
         ['control', ' river, green, house,', ' four'],
@@ -236,8 +236,8 @@ describe('successor behavioural check (planted GPT-2 heads: known attention and 
     const sets = findTaskSets(taskTokenizer(planted));
     const prompts = successorPrompts(sets, taskTokenizer(planted));
     const days = prompts.filter((p) => p.task === 'days' && p.kind === 'ordinal');
-    expect(days.map((p) => p.text)).toEqual([' Monday, Tuesday, Wednesday,', ' Thursday, Friday, Saturday,', ' Sunday, Monday, Tuesday,']);
-    expect(days.map((p) => p.successorText)).toEqual([' Thursday', ' Sunday', ' Wednesday']);
+    expect(days.map((p) => p.text)).toEqual([' Monday, Tuesday, Wednesday,', ' Sunday, Monday, Tuesday,']); // 2 per task, spread over the 7 runs
+    expect(days.map((p) => p.successorText)).toEqual([' Thursday', ' Wednesday']);
     for (const p of prompts) expect(planted.tokenizer.encode(p.text, { addBos: false })).toEqual(p.tokens);
     expect(new Set(prompts.map((p) => p.task))).toEqual(new Set(['numbers', 'ordinals', 'days', 'months']));
     expect(prompts.filter((p) => p.kind === 'control').every((p) => /^ \w+, \w+, \w+,$/.test(p.text) && !/day|ary/.test(p.text))).toBe(true);

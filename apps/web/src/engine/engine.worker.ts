@@ -31,6 +31,9 @@ const handlers: Handlers = {
   calibrate: (req) => host.calibrate(req),
   retrieval: (req, signal, id) => host.retrieval(req, signal, (progress) => scope.postMessage({ type: 'progress', id, progress })),
   retrievalTest: (req) => host.retrievalTest(req),
+  successor: ({ variant }) => host.successor(variant),
+  successorHead: (req) => host.successorHead(req),
+  successorBehaviour: (req) => host.successorBehaviour(req),
 };
 
 function dispatch(msg: RequestMessage, signal: AbortSignal): Promise<unknown> {

@@ -43,12 +43,17 @@ import type {
   ModelSummary,
   Prediction,
   RunSummary,
+  SuccessorBehaviourView,
+  SuccessorHeadView,
+  SuccessorOverview,
+  SuccessorVariant,
   UnavailableFeature,
   WindowRequest,
 } from './protocol.js';
 import { MODEL_CACHE, toErrorInfo } from './protocol.js';
 import { RetrievalNeedsGpuError, runLab, viewTest } from './retrieval.js';
 import type { RetrievalOutcome, RetrievalProgress, RetrievalRequest, RetrievalTestRequest, RetrievalTestView } from './retrieval-protocol.js';
+import { SuccessorRunner } from './successor.js';
 
 /** Longest prompt the memory estimate assumes. */
 const CAPTURE_TOKENS = 1024;
@@ -77,6 +82,7 @@ export class EngineHost {
   private readonly heads = new Map<string, Float32Array>();
   private headBytes = 0;
   private readonly calibration = new CalibrationRunner();
+  private readonly successors = new SuccessorRunner();
 
   constructor(private readonly origin: string) {}
 
@@ -158,6 +164,7 @@ export class EngineHost {
     void this.model?.dispose();
     this.model = model;
     this.calibration.reset();
+    this.successors.reset();
     const c = model.config;
     return {
       ...summarise(report, limit),
@@ -184,6 +191,7 @@ export class EngineHost {
     void this.model?.dispose();
     this.model = model;
     this.calibration.reset();
+    this.successors.reset();
     const c = model.config;
     const runtime = `onnxruntime-web (${model.executionProvider === 'webgpu' ? 'WebGPU' : 'WASM'} execution provider)`;
     return { ...summariseOnnx(source.name, report), addBos: c.addBos, bosTokenId: c.bosTokenId, runtime };
@@ -209,6 +217,27 @@ export class EngineHost {
     const m = this.requireModel();
     if (isCpu(m)) throw new RetrievalNeedsGpuError('the CPU reference path');
     if (isOnnx(m)) throw new RetrievalNeedsGpuError('onnxruntime-web');
+    return m;
+  }
+
+  /** The successor panel: every head's OV-circuit score (the weights on the GPU), and one head's detail. */
+  successor(variant: SuccessorVariant): Promise<SuccessorOverview> {
+    return this.successors.overview(this.requireEngineModel('Successor heads'), variant);
+  }
+
+  successorHead(req: { variant: SuccessorVariant; layer: number; head: number }): Promise<SuccessorHeadView> {
+    return this.successors.head(this.requireEngineModel('Successor heads'), req);
+  }
+
+  successorBehaviour(req: { layer: number; head: number; perTask: number }): Promise<SuccessorBehaviourView> {
+    return this.successors.behaviour(this.requireEngineModel('Successor heads'), req);
+  }
+
+  /** The loaded model on the WebGPU engine; the CPU path and ONNX models lack the weight access `what` needs. */
+  private requireEngineModel(what: string): LoadedModel {
+    const m = this.requireModel();
+    if (isCpu(m) || isOnnx(m))
+      throw new Error(`${what} need the WebGPU engine (weights on the GPU); this model runs on ${isCpu(m) ? 'the CPU path' : 'onnxruntime-web'}.`);
     return m;
   }
 

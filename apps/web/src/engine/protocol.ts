@@ -169,6 +169,9 @@ export interface EngineApi {
   calibrate: { req: CalibrationRequest; res: CalibrationView };
   retrieval: { req: RetrievalRequest; res: RetrievalOutcome };
   retrievalTest: { req: RetrievalTestRequest; res: RetrievalTestView };
+  successor: { req: { variant: SuccessorVariant }; res: SuccessorOverview };
+  successorHead: { req: { variant: SuccessorVariant; layer: number; head: number }; res: SuccessorHeadView };
+  successorBehaviour: { req: { layer: number; head: number; perTask: number }; res: SuccessorBehaviourView };
 }
 
 /** What a request's progress events carry: download progress, or the retrieval lab's finished tests. */
@@ -242,5 +245,78 @@ export interface CalibrationView {
   /** How many interventions the settings gave. */
   interventions: number;
   /** The calibrated forward pass and its read-back, in the worker. */
+  ms: number;
+}
+
+/** The successor panel (methods.md §5): which effective embedding the OV-circuit score uses. */
+export type SuccessorVariant = 'mlp0' | 'mlp0+embedding' | 'embedding';
+
+export interface SuccessorTaskInfo {
+  id: string;
+  label: string;
+  /** Words the task defines; `members` are those that are single tokens here, in order. */
+  total: number;
+  members: { text: string; token: number }[];
+  /** (t, succ t) as member indices. */
+  pairs: [number, number][];
+}
+
+/** Every head's succession score, the tasks the tokenizer has, and the top head. */
+export interface SuccessorOverview {
+  variant: SuccessorVariant;
+  /** "numbers: 187 of 200 single tokens; …" */
+  report: string;
+  tasks: SuccessorTaskInfo[];
+  /** [nLayers × nHeads] */
+  scores: Float32Array;
+  top: { layer: number; head: number; score: number };
+  ms: number;
+}
+
+/** One prompt of the behavioural check, for the selected head. */
+export interface SuccessorBehaviourRow {
+  kind: 'ordinal' | 'control';
+  task: string;
+  text: string;
+  itemText: string;
+  successorText: string;
+  /** Attention from the final comma to the last item. */
+  attention: number;
+  /** Direct logit attribution to the successor and to the item. */
+  successor: number;
+  item: number;
+}
+
+export interface SuccessorHeadBehaviour {
+  attention: number;
+  controlAttention: number;
+  successorWins: number;
+  margin: number;
+  controlMargin: number;
+  holds: boolean;
+  attentionThreshold: number;
+  prompts: SuccessorBehaviourRow[];
+}
+
+/** The behavioural check of one head (run for every head once per model), or why there is none. */
+export interface SuccessorBehaviourView {
+  layer: number;
+  head: number;
+  behaviour?: SuccessorHeadBehaviour;
+  /** Why there is no behavioural check (the tokenizer has no "," token, …). */
+  error?: string;
+  ms: number;
+}
+
+/** The selected head: per-task success and each task's n × n OV logits. */
+export interface SuccessorHeadView {
+  variant: SuccessorVariant;
+  layer: number;
+  head: number;
+  score: number;
+  /** Success per task id. */
+  tasks: Record<string, number>;
+  /** Per task (overview order): row t, column j = the head's OV logit of member j for member t. */
+  blocks: Float32Array[];
   ms: number;
 }

@@ -31,7 +31,7 @@ export const CONTROL_WORDS: readonly string[] =
   );
 
 export interface SuccessorPromptOptions {
-  /** Ordinal prompts per task, spread over the task's runs (default 3). */
+  /** Ordinal prompts per task, spread over the task's runs (default 2). */
   perTask?: number;
   /** Items before the final comma (default 3). */
   items?: number;
@@ -51,7 +51,7 @@ export class NoBehaviourPromptsError extends AnalysisInputError {
 
 /** Ordinal prompts from the model's own task sets, each followed by its matched control. */
 export function successorPrompts(sets: TaskSets, tokenizer: TaskTokenizer, options: SuccessorPromptOptions = {}): SuccessorPrompt[] {
-  const perTask = options.perTask ?? 3;
+  const perTask = options.perTask ?? 2;
   const n = options.items ?? 3;
   const prefix = options.prefix ?? [];
   const commaIds = tokenizer.encode(',');
