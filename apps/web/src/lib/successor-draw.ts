@@ -34,7 +34,8 @@ export function matrixRange(values: Float32Array): [number, number] {
 export function matrixSize(n: number): { cell: number; left: number; top: number; width: number; height: number } {
   const cell = Math.max(2, Math.min(32, Math.floor(360 / Math.max(1, n))));
   const margin = cell >= 10 ? 78 : 0;
-  return { cell, left: margin, top: margin, width: Math.max(220, margin + cell * n), height: margin + cell * n + LEGEND_H };
+  // Rotated column labels reach past the last column: room on the right for them.
+  return { cell, left: margin, top: margin, width: Math.max(220, margin + cell * n + (margin ? 44 : 0)), height: margin + cell * n + LEGEND_H };
 }
 
 function rgb(t: number): string {
