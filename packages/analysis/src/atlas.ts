@@ -51,14 +51,16 @@ export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
   };
 }
 
+/** One behavioural check per loaded model (it depends on the weights and tokenizer only), shared by every atlas run. */
+const behaviourRuns = new WeakMap<LoadedModel, Promise<SuccessorBehaviourResult>>();
+
 function cachedBehaviour(model: LoadedModel): (sets: TaskSets) => Promise<SuccessorBehaviourResult> {
-  let run: Promise<SuccessorBehaviourResult> | undefined;
   return (sets) => {
+    let run = behaviourRuns.get(model);
     if (!run) {
       run = successorBehaviour(model, sets);
-      run.catch(() => {
-        run = undefined;
-      });
+      run.catch(() => behaviourRuns.delete(model));
+      behaviourRuns.set(model, run);
     }
     return run;
   };
