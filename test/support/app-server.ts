@@ -8,6 +8,8 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
+  // onnxruntime-web compiles its WASM with WebAssembly.compileStreaming, which needs this type.
+  '.wasm': 'application/wasm',
   '.map': 'application/json',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
