@@ -152,7 +152,7 @@ export class EngineHost {
     const b = await this.backend();
     const source = this.source(ref);
     const onnx = await inspectOnnx(source, signal).catch((e: unknown) => explainMissing(ref, e));
-    if (onnx) return this.loadOnnx(source, onnx, b.kind === 'webgpu', signal, onProgress);
+    if (onnx) return this.loadOnnx(source, onnx, b.kind === 'webgpu' ? (b.ctx.software ? 'software' : 'gpu') : 'none', signal, onProgress);
     const limit = b.kind === 'cpu' ? 'cpu' : maxBufferOf(b.ctx);
     const report = await inspectModel(source, { signal, ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }) }).catch((e: unknown) => explainMissing(ref, e));
     const options = {
@@ -174,18 +174,22 @@ export class EngineHost {
     };
   }
 
-  /** An ONNX export through onnxruntime-web: its WebGPU execution provider where this browser has WebGPU, else WASM. */
+  /**
+   * An ONNX export through onnxruntime-web: its WebGPU execution provider on a hardware adapter, else WASM. On a
+   * software adapter (SwiftShader) the WebGPU provider emulates the GPU on the CPU and did not finish a 2-layer
+   * run in 120 s in Chromium, while WASM took 12 ms: there WASM is the faster path, and the runtime line says why.
+   */
   private async loadOnnx(
     source: FileSource,
     report: OnnxInspection,
-    webgpu: boolean,
+    adapter: 'gpu' | 'software' | 'none',
     signal: AbortSignal,
     onProgress: (p: LoadProgressInfo) => void,
   ): Promise<LoadedSummary> {
     const model = await loadOnnxModel(source, {
       signal,
       onProgress: (p) => onProgress({ file: p.file, loaded: p.loaded, total: p.total, bytesPerSecond: p.bytesPerSecond }),
-      executionProviders: webgpu ? ['webgpu', 'wasm'] : ['wasm'],
+      executionProviders: adapter === 'gpu' ? ['webgpu', 'wasm'] : ['wasm'],
     });
     this.dropRun();
     void this.model?.dispose();
@@ -193,7 +197,8 @@ export class EngineHost {
     this.calibration.reset();
     this.successors.reset();
     const c = model.config;
-    const runtime = `onnxruntime-web (${model.executionProvider === 'webgpu' ? 'WebGPU' : 'WASM'} execution provider)`;
+    const why = adapter === 'software' ? '; WebGPU skipped on a software adapter' : '';
+    const runtime = `onnxruntime-web (${model.executionProvider === 'webgpu' ? 'WebGPU' : 'WASM'} execution provider${why})`;
     return { ...summariseOnnx(source.name, report), addBos: c.addBos, bosTokenId: c.bosTokenId, runtime };
   }
 

@@ -89,6 +89,8 @@ export class GpuContext {
   private readonly deferredErrors: HeadscopeGpuError[] = [];
   private readonly lostListeners = new Set<(e: DeviceLostError) => void>();
   private destroyed = false;
+  /** Whether the adapter is a software rasteriser (SwiftShader, llvmpipe): "GPU" work runs on the CPU. */
+  readonly software: boolean;
 
   private constructor(
     readonly device: GPUDevice,
@@ -99,7 +101,8 @@ export class GpuContext {
     this.pool = new BufferPool(device);
     this.bindGroups = new BindGroupCache(device, this.pool, (u) => this.pendingUniforms.push(u));
     // A software adapter (SwiftShader in CI) runs the work on the CPU that records it: early submits overlap nothing.
-    if (/swiftshader|llvmpipe|lavapipe/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`)) this.flushEvery = Number.POSITIVE_INFINITY;
+    this.software = /swiftshader|llvmpipe|lavapipe/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`);
+    if (this.software) this.flushEvery = Number.POSITIVE_INFINITY;
     this.pipelines = new PipelineCache(device, (kernel, msg) => this.deferredErrors.push(new ShaderCompileError(kernel, msg)));
     this.profiler = profile && this.features.has('timestamp-query') ? new Profiler(device) : undefined;
     device.lost.then((info) => {
