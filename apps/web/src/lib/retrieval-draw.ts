@@ -7,13 +7,19 @@ import { cellRgb, cellText, css, type NiahGrid, rampRgb, textColour } from './re
 
 export const NIAH_CELL = { width: 56, height: 26 };
 const LEFT = 84;
-const TOP = 34;
-const BOTTOM = 46;
+const TOP = 52;
+/** Wide enough for the title. */
+const MIN_WIDTH = 520;
+const BOTTOM = 24;
 const LEGEND = 90;
 
 export function niahSize(grid: NiahGrid): { width: number; height: number } {
-  const rows = grid.depths.length * NIAH_CELL.height;
-  return { width: LEFT + grid.lengths.length * NIAH_CELL.width + LEGEND, height: TOP + Math.max(rows + BOTTOM, legendHeight(grid) + 28) };
+  return { width: Math.max(MIN_WIDTH, LEFT + grid.lengths.length * NIAH_CELL.width + LEGEND), height: TOP + contentHeight(grid) + BOTTOM };
+}
+
+/** The cells or the legend (ramp + the pending swatch), whichever is taller. */
+function contentHeight(grid: NiahGrid): number {
+  return Math.max(grid.depths.length * NIAH_CELL.height, legendHeight(grid) + 28);
 }
 
 function legendHeight(grid: NiahGrid): number {
@@ -34,8 +40,9 @@ export function drawNiah(g: CanvasRenderingContext2D, grid: NiahGrid, title: str
   g.font = 'bold 13px sans-serif';
   g.textBaseline = 'middle';
   g.textAlign = 'left';
-  g.fillText(title, 8, TOP / 2);
+  g.fillText(title, 8, 14);
   g.font = '12px sans-serif';
+  g.fillText('depth \\ length', 8, TOP - 10);
   grid.cells.forEach((row, d) => {
     g.fillStyle = '#000';
     g.textAlign = 'right';
@@ -52,14 +59,10 @@ export function drawNiah(g: CanvasRenderingContext2D, grid: NiahGrid, title: str
   g.fillStyle = '#000';
   g.textAlign = 'center';
   grid.lengths.forEach((len, l) => {
-    g.fillText(String(len), LEFT + (l + 0.5) * cw, TOP + grid.depths.length * ch + 10);
+    g.fillText(String(len), LEFT + (l + 0.5) * cw, TOP - 10);
   });
-  g.fillText('context length (tokens)', LEFT + (grid.lengths.length * cw) / 2, TOP + grid.depths.length * ch + 30);
-  g.save();
-  g.translate(14, TOP + (grid.depths.length * ch) / 2);
-  g.rotate(-Math.PI / 2);
-  g.fillText('needle depth', 0, 0);
-  g.restore();
+  g.textAlign = 'left';
+  g.fillText('rows: needle depth; columns: context length (tokens)', 8, TOP + contentHeight(grid) + 12);
   // Legend: the ramp from 0 % (bottom) to 100 % (top), ticks every 25 %.
   const x = LEFT + grid.lengths.length * cw + 16;
   const h = legendHeight(grid);
