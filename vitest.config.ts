@@ -16,7 +16,10 @@ export default defineConfig({
       { extends: true, test: { name: 'analysis', root: 'packages/analysis', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'cli', root: 'apps/cli', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'web', root: 'apps/web', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'] } },
-      { extends: true, test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], fileParallelism: false } },
+      {
+        extends: true,
+        test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], fileParallelism: false, globalSetup: ['support/e2e-global-setup.ts'] },
+      },
     ],
   },
 });

@@ -5,7 +5,7 @@
  * 1,024-token context (layers of the fixture repeated) for the long-prompt test.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeSafetensors, type TensorToWrite } from '../../packages/models/src/export/safetensors-writer.js';
@@ -28,12 +28,26 @@ export interface BuiltApp {
   fixtureDir: string;
 }
 
-export function buildApp(): BuiltApp {
+/** `vite build` of apps/web into a new temporary folder. */
+export function viteBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'headscope-e2e-'));
   const web = join(REPO_ROOT, 'apps', 'web');
   const vite = join(web, 'node_modules', '.bin', 'vite');
   const r = spawnSync(vite, ['build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: web, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`vite build failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return dir;
+}
+
+/**
+ * A fresh copy of the app for one test file (files may add models to it): copied from the build the e2e
+ * project's global setup made once (`template`), or built here when there is none.
+ */
+export function buildApp(template?: string): BuiltApp {
+  let dir: string;
+  if (template) {
+    dir = mkdtempSync(join(tmpdir(), 'headscope-e2e-'));
+    cpSync(template, dir, { recursive: true });
+  } else dir = viteBuild();
   const dev = join(dir, 'models', 'dev-fixture');
   mkdirSync(dev, { recursive: true });
   for (const f of MODEL_FILES) copyFileSync(join(FIXTURE, f), join(dev, f));

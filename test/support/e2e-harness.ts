@@ -2,6 +2,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { inject } from 'vitest';
 import { type AppServerOptions, serveApp } from './app-server.js';
 import { launchChromium } from './chromium.js';
 import { type BuiltApp, buildApp, SCREENSHOTS } from './e2e-app.js';
@@ -23,7 +24,7 @@ export const shot = (name: string): string => join(SCREENSHOTS, name);
 /** Builds and serves the app (after `prepare` may add files to it) and launches Chromium. */
 export async function startHarness(options: { prepare?: (app: BuiltApp) => void; serve?: AppServerOptions } = {}): Promise<E2eHarness> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const app = buildApp();
+  const app = buildApp(inject('e2eBuild'));
   let server: E2eHarness['server'] | undefined;
   let browser: Browser | undefined;
   const close = async (): Promise<void> => {
