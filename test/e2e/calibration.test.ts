@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuiltApp } from '../support/e2e-app.js';
 import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
-import { waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
+import { runPrompt, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
 
 const PROMPT = 'Tom walked to the garden in the morning. When';
 
@@ -56,13 +56,7 @@ describe('calibration panel in Chromium', () => {
     await page.goto(`${harness.server.url}/${app.query}`);
     await waitReady(page, app.modelId);
     await waitRun(page);
-    await page.getByRole('textbox', { name: 'Prompt' }).fill(PROMPT);
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await page
-      .getByRole('status', { name: 'Run' })
-      .filter({ hasText: /^\d+ tokens/ })
-      .waitFor({ timeout: 120_000 });
-    await waitRun(page);
+    await runPrompt(page, PROMPT);
     await page.getByRole('gridcell', { name: 'L3H2' }).click();
     const p = panel(page);
     await p.getByText('Calibration', { exact: true }).click(); // opens the panel (closed, it costs nothing)

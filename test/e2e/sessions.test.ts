@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_VERSION } from '../../apps/web/src/session/schema.js';
 import type { BuiltApp } from '../support/e2e-app.js';
 import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
-import { downloadOf, hoverCell, readoutValue, runTokens, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
+import { downloadOf, hoverCell, readoutValue, runPrompt, runTokens, waitReady, waitRun, watchErrors } from '../support/e2e-page.js';
 
 const PROMPT = 'The dog sat on the log. The dog sat on the';
 const HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>';
@@ -89,12 +89,7 @@ describe('sessions in Chromium: links, autosave, hostile input', () => {
     await page.goto(`${server.url}/${app.query}`);
     await waitReady(page, app.modelId);
     await waitRun(page);
-    await page.getByRole('textbox', { name: 'Prompt' }).fill(PROMPT);
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await page
-      .getByRole('status', { name: 'Run' })
-      .filter({ hasText: /^\d+ tokens/ })
-      .waitFor();
+    await runPrompt(page, PROMPT);
     await page.getByRole('gridcell', { name: 'L1H2' }).click();
     await page.getByRole('img', { name: 'Attention heatmap L1H2' }).and(page.locator('[data-view]')).waitFor();
     await waitRun(page);

@@ -31,6 +31,17 @@ export async function waitRun(page: Page, tokens?: number, timeout = 120_000): P
     .waitFor({ timeout });
 }
 
+/** Types `text` as the prompt, runs it and waits for the run bar and the heatmap. */
+export async function runPrompt(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(text);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page
+    .getByRole('status', { name: 'Run' })
+    .filter({ hasText: /^\d+ tokens/ })
+    .waitFor({ timeout: 120_000 });
+  await waitRun(page);
+}
+
 /** The tokens count shown in the run bar. */
 export async function runTokens(page: Page): Promise<number> {
   const text = (await page.getByRole('status', { name: 'Run' }).textContent()) ?? '';
