@@ -3,6 +3,7 @@
  * lives in zustand stores (state/). The page opens with the bundled model and runs an example prompt.
  */
 import { useEffect } from 'react';
+import { AtlasView } from './components/AtlasView.js';
 import { CalibrationPanel } from './components/CalibrationPanel.js';
 import { GpuBanner } from './components/GpuBanner.js';
 import { HeadGrid } from './components/HeadGrid.js';
@@ -105,6 +106,7 @@ export function App() {
             </>
           )}
           {activeKey && info && <RetrievalLab key={activeKey} model={activeKey} modelName={modelName} info={info} />}
+          {active && info && <AtlasView model={active.key} modelName={modelName} info={info} />}
         </main>
       </div>
     </div>

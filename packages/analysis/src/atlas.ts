@@ -98,7 +98,7 @@ export interface AtlasHead {
   /** One value per prompt (prompt scores only). */
   perPrompt: Record<string, number[]>;
   hiddenSinks: HiddenSinkHit[];
-  /** The keys it attends to most (largest imp over all prompts, position 0 included). */
+  /** The keys it attends to most (largest imp over all prompts, position 0 included), one per token string. */
   topTokens: HiddenSinkHit[];
   /** Successor success per task id (when the successor score was computed). */
   successorTasks?: Record<string, number>;
@@ -348,7 +348,7 @@ function assemble(
         for (let j = 0; j < n; j++) top.push({ prompt: p, position: j, token: text(p, j), imp: imp[j]! });
       });
       top.sort((a, b) => b.imp - a.imp);
-      table.push({ layer: l, head: h, scores, spread, perPrompt: values, hiddenSinks, topTokens: top.slice(0, 5) });
+      table.push({ layer: l, head: h, scores, spread, perPrompt: values, hiddenSinks, topTokens: distinctTokens(top, 5) });
     }
   }
   const per = perPrompt.length * H;
@@ -385,6 +385,19 @@ function assemble(
     findings: findingsOf(table, settings, mean(prompts.map((p) => p.length))),
     bytes,
   };
+}
+
+/** The first `n` hits with different token strings (a sink head's top keys would otherwise all be position 0). */
+function distinctTokens(sorted: readonly HiddenSinkHit[], n: number): HiddenSinkHit[] {
+  const seen = new Set<string>();
+  const out: HiddenSinkHit[] = [];
+  for (const hit of sorted) {
+    if (out.length === n) break;
+    if (seen.has(hit.token)) continue;
+    seen.add(hit.token);
+    out.push(hit);
+  }
+  return out;
 }
 
 /** Heads above each detector's threshold, with their evidence, strongest first within each kind. */

@@ -21,7 +21,7 @@ export interface CallOptions<K extends EngineKind = EngineKind> {
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  onProgress: ((p: LoadProgressInfo | RetrievalProgress) => void) | undefined;
+  onProgress: ((p: LoadProgressInfo | RetrievalProgress | ProgressOf<'atlas'>) => void) | undefined;
 }
 
 export class EngineClient {

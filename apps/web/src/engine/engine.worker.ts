@@ -34,6 +34,7 @@ const handlers: Handlers = {
   successor: ({ variant }) => host.successor(variant),
   successorHead: (req) => host.successorHead(req),
   successorBehaviour: (req) => host.successorBehaviour(req),
+  atlas: (req, signal, id) => host.atlas(req, signal, (progress) => scope.postMessage({ type: 'progress', id, progress })),
 };
 
 function dispatch(msg: RequestMessage, signal: AbortSignal): Promise<unknown> {

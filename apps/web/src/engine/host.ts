@@ -4,6 +4,8 @@
  * a few recently read heads are kept here (never on the main thread) so that pans and hovers are cheap.
  * Without WebGPU, models up to CPU_MAX_PARAMETERS run on the CPU reference path (host arrays, same views).
  */
+
+import { type AtlasModel, type AtlasProgress, type AtlasResult, atlasModelOf, runAtlas } from '@headscope/analysis';
 import {
   type AttentionStore,
   BrowserFilesSource,
@@ -32,6 +34,7 @@ import { GpuContext, type GpuTensor, WebGpuUnavailableError } from '@headscope/w
 import { CalibrationRunner } from './calibration.js';
 import { cutWindow, headMetricValues, thumbnails, topKFromLogits } from './matrix.js';
 import type {
+  AtlasRequest,
   CalibrationRequest,
   CalibrationView,
   EncodeResult,
@@ -83,6 +86,8 @@ export class EngineHost {
   private headBytes = 0;
   private readonly calibration = new CalibrationRunner();
   private readonly successors = new SuccessorRunner();
+  /** The atlas's view of the loaded model (its successor analysis is cached per option set). */
+  private atlasModel: { of: AnyModel; model: AtlasModel } | undefined;
 
   constructor(private readonly origin: string) {}
 
@@ -244,6 +249,14 @@ export class EngineHost {
     if (isCpu(m) || isOnnx(m))
       throw new Error(`${what} need the WebGPU engine (weights on the GPU); this model runs on ${isCpu(m) ? 'the CPU path' : 'onnxruntime-web'}.`);
     return m;
+  }
+
+  /** The head atlas over a prompt set: per-head numbers only come back (GPU reductions); cancelled through `signal`. */
+  atlas(req: AtlasRequest, signal: AbortSignal, onProgress: (p: AtlasProgress) => void): Promise<AtlasResult> {
+    const m = this.requireModel();
+    if (isOnnx(m)) throw new Error('The head atlas needs the Headscope engine (its GPU reductions); this ONNX model cannot run it.');
+    if (this.atlasModel?.of !== m) this.atlasModel = { of: m, model: atlasModelOf(m) };
+    return runAtlas(this.atlasModel.model, req.prompts, req.settings, { bos: req.bos, signal, onProgress });
   }
 
   private requireModel(): AnyModel {

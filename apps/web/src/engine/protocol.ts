@@ -3,6 +3,8 @@
  * the worker answers once with a result or a typed error, and may send progress events for that id
  * before. A `cancel` message aborts the request with that id (model downloads, inspections).
  */
+
+import type { AtlasProgress, AtlasResult } from '@headscope/analysis';
 import type { RetrievalOutcome, RetrievalProgress, RetrievalRequest, RetrievalTestRequest, RetrievalTestView } from './retrieval-protocol.js';
 
 /** Where a model comes from. Local files travel to the worker as File objects (structured clone). */
@@ -172,10 +174,18 @@ export interface EngineApi {
   successor: { req: { variant: SuccessorVariant }; res: SuccessorOverview };
   successorHead: { req: { variant: SuccessorVariant; layer: number; head: number }; res: SuccessorHeadView };
   successorBehaviour: { req: { layer: number; head: number; perTask: number }; res: SuccessorBehaviourView };
+  atlas: { req: AtlasRequest; res: AtlasResult };
 }
 
-/** What a request's progress events carry: download progress, or the retrieval lab's finished tests. */
-export type ProgressOf<K extends EngineKind> = K extends 'retrieval' ? RetrievalProgress : LoadProgressInfo;
+/** The head atlas over a prompt set (settings by registry key; the worker checks them). */
+export interface AtlasRequest {
+  prompts: string[];
+  settings: Record<string, unknown>;
+  bos: boolean;
+}
+
+/** What a request's progress events carry: download progress, the retrieval lab's finished tests, or the atlas's sequences done. */
+export type ProgressOf<K extends EngineKind> = K extends 'retrieval' ? RetrievalProgress : K extends 'atlas' ? AtlasProgress : LoadProgressInfo;
 
 export type EngineKind = keyof EngineApi;
 
@@ -186,7 +196,7 @@ export type RequestMessage = {
 export type WorkerToMain =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: EngineErrorInfo }
-  | { type: 'progress'; id: number; progress: LoadProgressInfo | RetrievalProgress };
+  | { type: 'progress'; id: number; progress: LoadProgressInfo | RetrievalProgress | AtlasProgress };
 
 export type MainToWorker = RequestMessage | { type: 'cancel'; id: number };
 

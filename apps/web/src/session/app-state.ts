@@ -3,6 +3,7 @@
  * session into them (model by `modelPlan`, prompt, BOS, selection, metric and heatmap settings, then a run).
  */
 import { bundledRef, modelKey } from '../engine/model-ref.js';
+import { atlasDetectors, restoreAtlas } from '../state/atlas-store.js';
 import { calibrationSettings, DEFAULT_CALIBRATION, isDefaultCalibration, useCalibrationStore } from '../state/calibration-store.js';
 import { useModelStore } from '../state/model-store.js';
 import { usePromptStore } from '../state/prompt-store.js';
@@ -16,6 +17,7 @@ export function currentState(previous?: Session | null): SessionState {
   const p = usePromptStore.getState();
   const v = useViewStore.getState();
   const calibration = calibrationSettings();
+  const detectors = atlasDetectors(previous?.detectors);
   const prompts = previous ? [...previous.prompts] : [p.text];
   const promptIndex = previous ? Math.min(previous.promptIndex, prompts.length - 1) : 0;
   prompts[promptIndex] = p.text;
@@ -31,6 +33,8 @@ export function currentState(previous?: Session | null): SessionState {
     },
     // A session that never used the panel stays without it (and so round-trips unchanged).
     ...(previous?.calibration || !isDefaultCalibration(calibration) ? { calibration } : {}),
+    // Likewise the atlas: its settings and score only once they were changed.
+    ...(detectors ? { detectors: detectors as Session['detectors'] } : {}),
   };
 }
 
@@ -74,6 +78,7 @@ export function applySession(s: Session): void {
   useViewStore.setState({ metric: s.view.metric, scale: h.scale, scheme: h.scheme, foldFirst: h.foldFirst, zoom: h.zoom ? { ...h.zoom } : null });
   usePromptStore.setState({ text, bos: s.bos });
   useCalibrationStore.getState().replace(s.calibration ?? DEFAULT_CALIBRATION);
+  restoreAtlas(s.detectors);
   useSessionUi.setState((u) => ({
     name: s.name,
     model: s.model,

@@ -77,6 +77,8 @@ export interface SessionState {
   view: Session['view'];
   /** The calibration panel's settings; absent: the previous session's (or none). */
   calibration?: Session['calibration'];
+  /** The head atlas's changed detector settings and chosen score ('atlas.metric'); absent: the previous session's (or none). */
+  detectors?: Session['detectors'];
 }
 
 /** A session from the app's state; `previous` keeps the name, creation time, interventions and detector settings. */
@@ -94,6 +96,7 @@ export function captureSession(model: SessionModel, state: SessionState, now: nu
     selection: { ...state.selection, compare: state.selection.compare.map((h) => ({ ...h })) },
     view: { ...state.view, heatmap: { ...state.view.heatmap, zoom: state.view.heatmap.zoom ? { ...state.view.heatmap.zoom } : null } },
     ...(state.calibration ? { calibration: { act: { ...state.calibration.act }, zeroTuning: { ...state.calibration.zeroTuning } } } : {}),
+    ...(state.detectors ? { detectors: { ...state.detectors } } : {}),
   };
 }
 

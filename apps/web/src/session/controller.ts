@@ -4,6 +4,7 @@
  * sessions from links, files and the list. A link or file that fails to open leaves the current session as it is.
  */
 import { modelKey } from '../engine/model-ref.js';
+import { useAtlasStore } from '../state/atlas-store.js';
 import { useCalibrationStore } from '../state/calibration-store.js';
 import { useModelStore } from '../state/model-store.js';
 import { DEFAULT_PROMPT, usePromptStore } from '../state/prompt-store.js';
@@ -186,6 +187,9 @@ export async function startSessions(): Promise<void> {
   });
   useCalibrationStore.subscribe((s, p) => {
     if (s.act !== p.act || s.zeroTuning !== p.zeroTuning) schedule();
+  });
+  useAtlasStore.subscribe((s, p) => {
+    if (s.settings !== p.settings || s.metric !== p.metric) schedule();
   });
   useModelStore.subscribe((s, p) => {
     if (s.active !== p.active && s.active) void trackModel();
