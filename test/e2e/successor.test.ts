@@ -90,6 +90,12 @@ describe('successor panel in Chromium', () => {
     lap('exports checked');
 
     // The behavioural check (one pass per prompt for every head): drawn and exported alike. One prompt per task keeps CI short.
+    // It shows progress and can be cancelled; then it runs with one prompt per task.
+    await p.getByRole('button', { name: 'Run the behavioural check' }).click();
+    await p.getByText(/^Running the behavioural check: \d+ of \d+ prompts…$/).waitFor({ timeout: 120_000 });
+    await p.getByRole('button', { name: 'Cancel the behavioural check' }).click();
+    await p.getByRole('button', { name: 'Run the behavioural check' }).waitFor();
+    await expect(p.getByRole('table', { name: /^Behavioural check prompts/ }).count()).resolves.toBe(0);
     await p.getByRole('combobox', { name: /^Prompts per task/ }).selectOption('1');
     await p.getByRole('button', { name: 'Run the behavioural check' }).click();
     const behaviour = p.getByRole('table', { name: `Behavioural check prompts of ${topName}` });

@@ -242,4 +242,19 @@ describe('successor behavioural check (planted GPT-2 heads: known attention and 
     expect(new Set(prompts.map((p) => p.task))).toEqual(new Set(['numbers', 'ordinals', 'days', 'months']));
     expect(prompts.filter((p) => p.kind === 'control').every((p) => /^ \w+, \w+, \w+,$/.test(p.text) && !/day|ary/.test(p.text))).toBe(true);
   });
+
+  it('reports progress per prompt and stops when cancelled', async () => {
+    const sets = findTaskSets(taskTokenizer(planted));
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const run = successorBehaviour(planted, sets, {
+      signal: stop.signal,
+      onProgress: (done, total) => {
+        seen.push(`${done}/${total}`);
+        stop.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/abort/i);
+    expect(seen).toEqual(['1/16']); // 4 tasks × 2 prompts × (ordinal + control); none after the cancel
+  });
 });

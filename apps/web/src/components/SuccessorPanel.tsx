@@ -38,7 +38,9 @@ export function SuccessorPanel({ model, modelName }: Props) {
   // The check costs one pass per prompt (for every head at once): it runs when asked, then serves every head.
   const [checkOn, setCheckOn] = useState(false);
   const [perTask, setPerTask] = useState(2);
-  const behaviour = useSuccessorBehaviour(model, locked.layer, locked.head, perTask, ready && checkOn && detail.isSuccess);
+  const check = useSuccessorBehaviour(model, locked.layer, locked.head, perTask, ready && checkOn && detail.isSuccess);
+  const behaviour = check.query;
+  const running = checkOn && behaviour.isFetching;
   const o = overview.data;
   return (
     <section className="panel successor" aria-label="Successor heads">
@@ -60,8 +62,10 @@ export function SuccessorPanel({ model, modelName }: Props) {
           {overview.isFetching
             ? 'Scoring every head’s OV circuit on the GPU…'
             : detail.isFetching
-              ? 'Reading the head’s logits and running the behavioural check…'
-              : ''}
+              ? 'Reading the head’s OV logits…'
+              : running
+                ? `Running the behavioural check: ${check.progress ? `${check.progress.done} of ${check.progress.total} prompts` : 'starting'}…`
+                : ''}
         </p>
         {overview.isError && (
           <p role="alert" className="error">
@@ -96,9 +100,21 @@ export function SuccessorPanel({ model, modelName }: Props) {
                 ))}
               </select>
             </label>{' '}
-            <button type="button" disabled={checkOn && behaviour.isFetching} onClick={() => setCheckOn(true)}>
-              Run the behavioural check
-            </button>{' '}
+            {running ? (
+              <button
+                type="button"
+                onClick={() => {
+                  setCheckOn(false);
+                  check.cancel();
+                }}
+              >
+                Cancel the behavioural check
+              </button>
+            ) : (
+              <button type="button" onClick={() => setCheckOn(true)}>
+                Run the behavioural check
+              </button>
+            )}{' '}
             <span className="muted">ordinal runs and as many matched controls, one pass each, every head at once</span>
           </p>
         )}

@@ -3,7 +3,16 @@
  * result; an AbortSignal cancels it (the worker aborts downloads and inspections); load progress arrives
  * through `onProgress`.
  */
-import { type EngineApi, EngineError, type EngineKind, type LoadProgressInfo, type MainToWorker, type ProgressOf, type WorkerToMain } from './protocol.js';
+import {
+  type EngineApi,
+  EngineError,
+  type EngineKind,
+  type LoadProgressInfo,
+  type MainToWorker,
+  type ProgressOf,
+  type SuccessorBehaviourProgress,
+  type WorkerToMain,
+} from './protocol.js';
 import type { RetrievalProgress } from './retrieval-protocol.js';
 
 /** What the client needs from a Worker (a test can pass a fake). */
@@ -21,7 +30,7 @@ export interface CallOptions<K extends EngineKind = EngineKind> {
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  onProgress: ((p: LoadProgressInfo | RetrievalProgress | ProgressOf<'atlas'>) => void) | undefined;
+  onProgress: ((p: LoadProgressInfo | RetrievalProgress | ProgressOf<'atlas'> | SuccessorBehaviourProgress) => void) | undefined;
 }
 
 export class EngineClient {

@@ -33,7 +33,7 @@ const handlers: Handlers = {
   retrievalTest: (req) => host.retrievalTest(req),
   successor: ({ variant }) => host.successor(variant),
   successorHead: (req) => host.successorHead(req),
-  successorBehaviour: (req) => host.successorBehaviour(req),
+  successorBehaviour: (req, signal, id) => host.successorBehaviour(req, signal, (progress) => scope.postMessage({ type: 'progress', id, progress })),
   atlas: (req, signal, id) => host.atlas(req, signal, (progress) => scope.postMessage({ type: 'progress', id, progress })),
 };
 

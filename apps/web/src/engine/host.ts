@@ -46,6 +46,7 @@ import type {
   ModelSummary,
   Prediction,
   RunSummary,
+  SuccessorBehaviourProgress,
   SuccessorBehaviourView,
   SuccessorHeadView,
   SuccessorOverview,
@@ -239,8 +240,12 @@ export class EngineHost {
     return this.successors.head(this.requireEngineModel('Successor heads'), req);
   }
 
-  successorBehaviour(req: { layer: number; head: number; perTask: number }): Promise<SuccessorBehaviourView> {
-    return this.successors.behaviour(this.requireEngineModel('Successor heads'), req);
+  successorBehaviour(
+    req: { layer: number; head: number; perTask: number },
+    signal?: AbortSignal,
+    onProgress?: (p: SuccessorBehaviourProgress) => void,
+  ): Promise<SuccessorBehaviourView> {
+    return this.successors.behaviour(this.requireEngineModel('Successor heads'), req, signal, onProgress);
   }
 
   /** The loaded model on the WebGPU engine; the CPU path and ONNX models lack the weight access `what` needs. */

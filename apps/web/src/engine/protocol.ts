@@ -184,8 +184,14 @@ export interface AtlasRequest {
   bos: boolean;
 }
 
-/** What a request's progress events carry: download progress, the retrieval lab's finished tests, or the atlas's sequences done. */
-export type ProgressOf<K extends EngineKind> = K extends 'retrieval' ? RetrievalProgress : K extends 'atlas' ? AtlasProgress : LoadProgressInfo;
+/** What a request's progress events carry: download progress, the retrieval lab's finished tests, the atlas's sequences done, or the successor check's passes. */
+export type ProgressOf<K extends EngineKind> = K extends 'retrieval'
+  ? RetrievalProgress
+  : K extends 'atlas'
+    ? AtlasProgress
+    : K extends 'successorBehaviour'
+      ? SuccessorBehaviourProgress
+      : LoadProgressInfo;
 
 export type EngineKind = keyof EngineApi;
 
@@ -196,7 +202,7 @@ export type RequestMessage = {
 export type WorkerToMain =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: EngineErrorInfo }
-  | { type: 'progress'; id: number; progress: LoadProgressInfo | RetrievalProgress | AtlasProgress };
+  | { type: 'progress'; id: number; progress: LoadProgressInfo | RetrievalProgress | AtlasProgress | SuccessorBehaviourProgress };
 
 export type MainToWorker = RequestMessage | { type: 'cancel'; id: number };
 
@@ -306,6 +312,12 @@ export interface SuccessorHeadBehaviour {
   holds: boolean;
   attentionThreshold: number;
   prompts: SuccessorBehaviourRow[];
+}
+
+/** Passes of the behavioural check done so far (one per prompt). */
+export interface SuccessorBehaviourProgress {
+  done: number;
+  total: number;
 }
 
 /** The behavioural check of one head (run for every head once per model), or why there is none. */

@@ -13,7 +13,7 @@ import {
   taskReport,
 } from '@headscope/analysis';
 import type { LoadedModel } from '@headscope/models';
-import type { SuccessorBehaviourView, SuccessorHeadView, SuccessorOverview, SuccessorVariant } from './protocol.js';
+import type { SuccessorBehaviourProgress, SuccessorBehaviourView, SuccessorHeadView, SuccessorOverview, SuccessorVariant } from './protocol.js';
 
 export class SuccessorRunner {
   private analyses = new Map<SuccessorVariant, Promise<SuccessorAnalysis>>();
@@ -36,10 +36,24 @@ export class SuccessorRunner {
     return a;
   }
 
-  private behaviourOf(m: LoadedModel, a: SuccessorAnalysis, perTask: number): Promise<SuccessorBehaviourResult> {
+  /**
+   * The check for every head, shared by later calls with the same setting; the call that starts it reports
+   * progress and may cancel it (a cancelled run is not kept).
+   */
+  private behaviourOf(
+    m: LoadedModel,
+    a: SuccessorAnalysis,
+    perTask: number,
+    signal?: AbortSignal,
+    onProgress?: (p: SuccessorBehaviourProgress) => void,
+  ): Promise<SuccessorBehaviourResult> {
     let run = this.behaviourRuns.get(perTask);
     if (!run) {
-      const started = successorBehaviour(m, a.tasks, { perTask });
+      const started = successorBehaviour(m, a.tasks, {
+        perTask,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress: (done: number, total: number) => onProgress({ done, total }) } : {}),
+      });
       started.catch(() => {
         if (this.behaviourRuns.get(perTask) === started) this.behaviourRuns.delete(perTask);
       });
@@ -86,12 +100,17 @@ export class SuccessorRunner {
   }
 
   /** The behavioural check of one head; the first call runs it for every head (task sets of the default variant). */
-  async behaviour(m: LoadedModel, req: { layer: number; head: number; perTask: number }): Promise<SuccessorBehaviourView> {
+  async behaviour(
+    m: LoadedModel,
+    req: { layer: number; head: number; perTask: number },
+    signal?: AbortSignal,
+    onProgress?: (p: SuccessorBehaviourProgress) => void,
+  ): Promise<SuccessorBehaviourView> {
     const t0 = performance.now();
     const { layer, head } = req;
     const view: SuccessorBehaviourView = { layer, head, ms: 0 };
     try {
-      const b = await this.behaviourOf(m, await this.analysis(m, 'mlp0'), req.perTask);
+      const b = await this.behaviourOf(m, await this.analysis(m, 'mlp0'), req.perTask, signal, onProgress);
       const i = layer * m.config.nHeads + head;
       const s = b.heads[i];
       if (!s) throw new RangeError(`head L${layer}H${head} is outside the model`);

@@ -68,7 +68,12 @@ export async function lastPositionAttribution(
       at += last.attention.size;
       ctx.release(r.logits);
       r.attention.release();
-      options.onProgress?.(p + 1, P);
+      if (options.onProgress || options.signal) {
+        // A caller that watches progress or may cancel (the app's worker) gets the event loop between
+        // prompts, so a cancel message can arrive; others record every pass at once.
+        options.onProgress?.(p + 1, P);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
 
     // The targets' unembedding columns [P·K, d], read back (a few KB) to fold the norms' weights in.
