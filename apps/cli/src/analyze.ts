@@ -40,7 +40,7 @@ export function analyzeInputs(options: AnalyzeOptions): { texts: string[]; setti
 
 /** Every detector of the registry over the prompts and the probe (the head atlas), on the GPU reductions. */
 export function analyzeModel(model: LoadedModel, options: AnalyzeOptions, inputs = analyzeInputs(options)): Promise<AtlasResult> {
-  return runAtlas(atlasModelOf(model), inputs.texts, inputs.settings, {
+  return runAtlas(atlasModelOf(model, { successorBehaviour: true }), inputs.texts, inputs.settings, {
     ...(options.bos !== undefined ? { bos: options.bos } : {}),
     onProgress: (p) => {
       if (p.done > 0) options.progress?.(`sequence ${p.done}/${p.total}, ${(p.elapsedMs / 1000).toFixed(1)} s, about ${(p.etaMs / 1000).toFixed(1)} s left`);

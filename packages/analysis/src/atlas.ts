@@ -27,7 +27,11 @@ export interface AtlasModel {
   successorBehaviour?(sets: TaskSets): Promise<SuccessorBehaviourResult>;
 }
 
-export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
+/**
+ * `successorBehaviour`: also run the successor behavioural check (one short pass per prompt, once per model);
+ * the CLI asks for it, the workbench's atlas leaves it to the successor panel.
+ */
+export function atlasModelOf(model: LoadedModel | CpuLoadedModel, options: { successorBehaviour?: boolean } = {}): AtlasModel {
   return {
     name: model.name,
     config: model.config,
@@ -47,7 +51,8 @@ export function atlasModelOf(model: LoadedModel | CpuLoadedModel): AtlasModel {
         },
       };
     },
-    ...('backend' in model ? {} : { successor: cachedSuccessor(model), successorBehaviour: cachedBehaviour(model) }),
+    ...('backend' in model ? {} : { successor: cachedSuccessor(model) }),
+    ...('backend' in model || !options.successorBehaviour ? {} : { successorBehaviour: cachedBehaviour(model) }),
   };
 }
 

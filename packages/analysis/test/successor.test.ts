@@ -117,7 +117,7 @@ describe('successor score on planted heads', () => {
 
 describe('successor in the head atlas', () => {
   it('is a registry score (key successor) with per-task values, a successor finding above the threshold, and the task report', async () => {
-    const r = await runAtlas(atlasModelOf(planted), [' Monday, Tuesday, Wednesday,'], { successor_threshold: 0.4, probe_n: 4 });
+    const r = await runAtlas(atlasModelOf(planted, { successorBehaviour: true }), [' Monday, Tuesday, Wednesday,'], { successor_threshold: 0.4, probe_n: 4 });
     const row = r.table.find((x) => x.layer === 1 && x.head === 5)!;
     expect(row.scores['successor']).toBe(1);
     expect(row.successorTasks).toEqual({ numbers: 1, ordinals: 1, days: 1, months: 1 });
