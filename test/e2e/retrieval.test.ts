@@ -107,15 +107,14 @@ describe('retrieval lab in Chromium', () => {
     await l.getByLabel('Context lengths (tokens)').fill('40');
     await l.getByLabel('Depths (%)').fill('0,100');
     await l.getByLabel('Answer budget (tokens)').fill('4');
-    await l.getByLabel('Masking check: top K heads (0 = off)').fill('1');
     await l.getByRole('button', { name: 'Run needle tests' }).click();
     const progress = l.getByRole('progressbar', { name: 'Retrieval progress' });
     await progress.waitFor();
     // Results stream in: the grid shows while tests are still running.
     await l.getByRole('grid', { name: 'NIAH accuracy' }).waitFor({ timeout: 120_000 });
-    await l.getByText(/^6 \/ 6 tests · done in/).waitFor({ timeout: 240_000 });
-    await expect(progress.getAttribute('value')).resolves.toBe('6');
-    await expect(progress.getAttribute('max')).resolves.toBe('6');
+    await l.getByText(/^2 \/ 2 tests · done in/).waitFor({ timeout: 240_000 });
+    await expect(progress.getAttribute('value')).resolves.toBe('2');
+    await expect(progress.getAttribute('max')).resolves.toBe('2');
 
     const drawn = await drawnCells(page);
     expect(drawn.map((c) => [c.depth, c.length])).toEqual([
@@ -127,15 +126,10 @@ describe('retrieval lab in Chromium', () => {
       expect(c.text).toBe(`${c.percent}%`);
       expect(Number(c.percent)).toBe(Math.round((100 * c.retrieved) / c.tests));
     }
-    // Per-head scores (or the plain "no test counted" notice) and the masking check.
+    // Per-head scores, or the plain "no test counted" notice (the masking check is proven on the planted model: retrieval-lab.test.ts).
     const counted = drawn.reduce((a, c) => a + c.retrieved, 0);
     if (counted > 0) await l.getByRole('table', { name: 'Retrieval heads' }).waitFor();
     else await l.getByText(/No test counted: the model never retrieved the answer/).waitFor();
-    if (counted > 0) {
-      const masking = l.getByRole('figure', { name: 'Masking check' });
-      await masking.waitFor();
-      await expect(masking.getByRole('row').count()).resolves.toBe(3);
-    } else await l.getByText(/^Masking check: with no test counted there are no retrieval heads to mask/).waitFor();
 
     // Keyboard: into the grid, one cell down (the right edge holds), Enter views that test.
     await l.getByRole('gridcell', { name: /^length 40, depth 0%/ }).focus();
@@ -165,7 +159,6 @@ describe('retrieval lab in Chromium', () => {
     expect(json.depths).toEqual([0, 100]);
     expect(json.counted).toBe(counted);
     expect(json.cells.map((c: { accuracy_percent: number }) => String(c.accuracy_percent))).toEqual(drawn.map((c) => c.percent));
-    expect(json.masking.top.heads).toHaveLength(1);
     const png = await downloadOf(page, l.getByRole('button', { name: 'Heatmap PNG' }));
     expect(png.name).toMatch(/niah\.png$/);
     writeFileSync(shot('retrieval-heatmap-export.png'), png.bytes);
@@ -196,7 +189,6 @@ describe('retrieval lab in Chromium', () => {
     const l = lab(page);
     await l.getByLabel('Context lengths (tokens)').fill('40,48');
     await l.getByLabel('Depths (%)').fill('');
-    await l.getByLabel('Masking check: top K heads (0 = off)').fill('0');
     await l.getByRole('button', { name: 'Run needle tests' }).click();
     await l.getByText(/^[1-9]\d* \/ 22 tests · \d+:\d\d left$/).waitFor({ timeout: 120_000 });
     // Responsive while it runs: the settings and buttons answer at once.

@@ -7,6 +7,7 @@ import { AnswerNotInNeedleError, EmptyHaystackError, GridSettingError, NeedleFil
 import { describe, expect, it } from 'vitest';
 import { retrievalSettings } from '../src/engine/retrieval.js';
 import type { RetrievalTestRow } from '../src/engine/retrieval-protocol.js';
+import { evidenceText } from '../src/lib/atlas-view.js';
 import { lut } from '../src/lib/colour.js';
 import { cellPercent, cellRgb, cellText, liveSummary, niahCsv, niahGrid, niahJson, textColour, topHeadsOf } from '../src/lib/retrieval-view.js';
 
@@ -91,5 +92,12 @@ describe('lab settings from the page', () => {
     expect(() => retrievalSettings({ ...base, haystack: ' \n ' })).toThrow(EmptyHaystackError);
     expect(() => retrievalSettings({ ...base, lengths: '64,x' })).toThrow(GridSettingError);
     expect(retrievalSettings({ ...base, needlesJsonl: needle(' Merrow') }).needles).toHaveLength(1);
+  });
+});
+
+describe('retrieval findings in the atlas', () => {
+  it('the findings table says how many needle tests stand behind a retrieval head', () => {
+    const f = { kind: 'retrieval' as const, layer: 1, head: 0, score: 0.9, threshold: 0.1, evidence: { counted_tests: 3, tests: 4 } };
+    expect(evidenceText(f)).toBe('3 of 4 needle tests retrieved the answer (retrieval lab)');
   });
 });

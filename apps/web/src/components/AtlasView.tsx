@@ -8,6 +8,7 @@ import { atlasHeadsCsv, atlasJson, resolveSettings, type ScoreSpec } from '@head
 import { useMemo, useRef } from 'react';
 import { useAtlas } from '../engine/atlas-query.js';
 import type { AtlasRequest, LoadedSummary } from '../engine/protocol.js';
+import { useWithRetrieval } from '../hooks/use-retrieval-run.js';
 import { availableScores, domainOf, evidencePrompt, rowOf, scoreLabel, thresholdOf } from '../lib/atlas-view.js';
 import { download, fileStem } from '../lib/export.js';
 import { formatBytes, formatValue, headName, tokenLabel } from '../lib/format.js';
@@ -60,7 +61,8 @@ export function AtlasView({ model, modelName, info }: { model: string; modelName
   }
   const req = useMemo<AtlasRequest | null>(() => (settingsError ? null : { prompts, settings, bos }), [settingsError, prompts, settings, bos]);
   const { query, progress, cancelled, run, cancel } = useAtlas(model, req);
-  const r = query.data;
+  // The retrieval lab's scores (when it has run on this model) join the atlas as the `retrieval` score.
+  const r = useWithRetrieval(model, query.data);
   const running = query.isFetching;
 
   const scores = r ? availableScores(r) : [];

@@ -3,7 +3,8 @@
  * progress event and is appended to the store, so the grid fills in while the page stays responsive; a
  * cancel aborts the worker's run and keeps the tests done so far. A model change cancels the run.
  */
-import { useCallback, useEffect } from 'react';
+import { type AtlasResult, withRetrievalScores } from '@headscope/analysis';
+import { useCallback, useEffect, useMemo } from 'react';
 import { engine } from '../engine/client.js';
 import { toErrorInfo } from '../engine/protocol.js';
 import { requestOf, useRetrievalStore } from '../state/retrieval-store.js';
@@ -77,4 +78,16 @@ export function useRetrievalRun(model: string | null) {
   useEffect(() => () => cancelRetrieval(), []);
 
   return { start, cancel: cancelRetrieval };
+}
+
+/** An atlas result with this model's finished retrieval-lab run merged in (the `retrieval` score and its findings). */
+export function useWithRetrieval(model: string, result: AtlasResult | undefined): AtlasResult | undefined {
+  const outcome = useRetrievalStore((s) => (s.model === model ? s.outcome : null));
+  return useMemo(
+    () =>
+      result && outcome && outcome.retrieval.length === result.table.length
+        ? withRetrievalScores(result, outcome.retrieval, { counted: outcome.counted, tests: outcome.tests.length })
+        : result,
+    [result, outcome],
+  );
 }

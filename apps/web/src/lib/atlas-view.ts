@@ -47,6 +47,7 @@ export function evidenceText(f: Finding): string {
     const tokens = (e['tokens'] as { token: string; hits: number }[] | undefined) ?? [];
     return `${tokens.map((t) => `“${tokenLabel(t.token)}” ×${t.hits}`).join(', ')} (${e['hits']} hits)`;
   }
+  if (f.kind === 'retrieval') return `${e['counted_tests']} of ${e['tests']} needle tests retrieved the answer (retrieval lab)`;
   if (f.kind === 'successor') {
     const tasks = (e['tasks'] as Record<string, number> | undefined) ?? {};
     return Object.entries(tasks)
