@@ -52,7 +52,7 @@ async function timeReadAll(n: number) {
   const t0 = performance.now();
   let bytes = 0;
   for (let i = 0; i < n; i++) {
-    const { attention, done } = bench.forward(ids[i % P]!);
+    const { attention, done } = await bench.forward(ids[i % P]!);
     for (let l = 0; l < c.nLayers; l++) bytes += (await attention.layer(l)).byteLength;
     done();
   }

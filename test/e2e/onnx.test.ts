@@ -73,7 +73,7 @@ describe('ONNX models in Chromium', { timeout: 400_000 }, () => {
     return runtime;
   }
 
-  it('opens an ONNX export from disk: facts, run, grid and heatmap, maps equal to the reference; shares the session', async () => {
+  it('opens an ONNX export from disk: facts, run, grid and heatmap, maps equal to the reference, the atlas; shares the session', async () => {
     const { context, page } = await newPage();
     await page.goto(`${harness.server.url}/${harness.app.fixtureQuery}`);
     await waitReady(page, 'dev-fixture');
@@ -95,6 +95,16 @@ describe('ONNX models in Chromium', { timeout: 400_000 }, () => {
     const T = ref.input_ids.length;
     const want = f32(ref.tensors.get('attn.1')!.data)[(2 * T + 5) * T + 2]!;
     expect(Math.abs(Number(cell.value) - want)).toBeLessThan(1e-3);
+    // The head atlas runs on the export's maps (reduced in the worker) over the prompt in the editor and the probe.
+    const atlas = page.getByRole('region', { name: 'Head atlas' });
+    await atlas.getByRole('combobox', { name: 'Prompts' }).selectOption({ label: 'the prompt in the editor (1)' });
+    await atlas.getByRole('button', { name: 'Run atlas' }).click();
+    await atlas
+      .getByRole('status', { name: 'Atlas status' })
+      .filter({ hasText: /^Done: 1 prompt/ })
+      .waitFor({ timeout: 240_000 });
+    const cells = atlas.getByRole('grid', { name: 'Head atlas map' }).getByRole('gridcell');
+    await expect(cells.count()).resolves.toBe(8);
     await page.screenshot({ path: shot('onnx-workbench.png'), fullPage: true });
 
     // Share: the recipient is asked for the model's files, checks them, and sees the same head.

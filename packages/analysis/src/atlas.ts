@@ -3,7 +3,7 @@
  * forward pass per sequence, reduced on the GPU (RunSummary) so that only per-head numbers come back.
  * The same runner drives the reference path (maps read back, plain definitions) for the tests.
  */
-import type { CapturedMaps, CpuLoadedModel, LoadedModel, ModelConfig } from '@headscope/models';
+import type { CapturedMaps, CpuLoadedModel, LoadedModel, ModelConfig, OnnxLoadedModel } from '@headscope/models';
 import { AtlasCancelledError, EmptyPromptError, EmptyPromptSetError, PromptTooLongError } from './errors.js';
 import type { AttentionMap, Finding } from './finding.js';
 import { repeatedRandomTokens } from './probes.js';
@@ -13,25 +13,43 @@ import { NoBehaviourPromptsError, type SuccessorBehaviour, type SuccessorBehavio
 import { analyzeSuccessors, type SuccessorAnalysis, type SuccessorHeadScore, type SuccessorOptions, successorOptionsOf } from './successor/score.js';
 import { NoSuccessorTasksError, type TaskSets, taskReport } from './successor/tasks.js';
 
-/** What the atlas needs from a model (a WebGPU LoadedModel or a CPU one, through atlasModelOf). */
+/** What the atlas needs from a model (a WebGPU LoadedModel, a CPU one or an ONNX export, through atlasModelOf). */
 export interface AtlasModel {
   readonly name: string;
   readonly config: Pick<ModelConfig, 'nLayers' | 'nHeads' | 'nCtx' | 'vocabSize' | 'addBos'>;
   encode(text: string, bos?: boolean): number[];
   tokenText(id: number): string;
-  /** One forward pass capturing every layer; `done` frees what it holds. */
-  forward(ids: readonly number[]): { attention: CapturedMaps<unknown>; done(): void };
+  /** One forward pass capturing every layer (an ONNX session answers asynchronously); `done` frees what it holds. */
+  forward(ids: readonly number[]): AtlasPass | Promise<AtlasPass>;
   /** The weight-space successor analysis (methods §5), cached per option set (its circuit may be released); absent where the weights are not on a GPU. */
   successor?(options: SuccessorOptions): Promise<SuccessorAnalysis>;
   /** The successor behavioural check on the task sets' prompts, cached (it depends on the weights only). */
   successorBehaviour?(sets: TaskSets): Promise<SuccessorBehaviourResult>;
 }
 
+export interface AtlasPass {
+  attention: CapturedMaps<unknown>;
+  done(): void;
+}
+
 /**
  * `successorBehaviour`: also run the successor behavioural check (one short pass per prompt, once per model);
  * the CLI asks for it, the workbench's atlas leaves it to the successor panel.
  */
-export function atlasModelOf(model: LoadedModel | CpuLoadedModel, options: { successorBehaviour?: boolean } = {}): AtlasModel {
+export function atlasModelOf(model: LoadedModel | CpuLoadedModel | OnnxLoadedModel, options: { successorBehaviour?: boolean } = {}): AtlasModel {
+  if ('backend' in model && model.backend === 'onnx') {
+    // The export's attention outputs arrive as host arrays (a CpuAttentionStore); no weights, so no successor score.
+    return {
+      name: model.name,
+      config: model.config,
+      encode: (text, bos) => model.tokenizer.encode(text, { addBos: bos ?? model.config.addBos, checkContext: false }),
+      tokenText: (id) => model.tokenizer.tokenText(id),
+      async forward(ids) {
+        const { attention } = await model.run(ids);
+        return { attention, done: () => attention.release() };
+      },
+    };
+  }
   return {
     name: model.name,
     config: model.config,
@@ -194,7 +212,7 @@ async function scoreSequence(
   probeN: number,
   path: 'summaries' | 'reference',
 ): Promise<SequenceScores & { bytesRead: number; bytesCaptured: number }> {
-  const { attention, done } = model.forward(ids);
+  const { attention, done } = await model.forward(ids);
   try {
     const captured = model.config.nLayers * model.config.nHeads * ids.length * ids.length * 4;
     if (path === 'summaries') {

@@ -256,10 +256,9 @@ export class EngineHost {
     return m;
   }
 
-  /** The head atlas over a prompt set: per-head numbers only come back (GPU reductions); cancelled through `signal`. */
+  /** The head atlas over a prompt set: per-head numbers only come back (GPU reductions; an ONNX export's maps are reduced in the worker); cancelled through `signal`. */
   atlas(req: AtlasRequest, signal: AbortSignal, onProgress: (p: AtlasProgress) => void): Promise<AtlasResult> {
     const m = this.requireModel();
-    if (isOnnx(m)) throw new Error('The head atlas needs the Headscope engine (its GPU reductions); this ONNX model cannot run it.');
     if (this.atlasModel?.of !== m) this.atlasModel = { of: m, model: atlasModelOf(m) };
     return runAtlas(this.atlasModel.model, req.prompts, req.settings, { bos: req.bos, signal, onProgress });
   }
