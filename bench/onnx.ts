@@ -5,11 +5,11 @@
  * code (attention Softmax outputs appended) and written to onnx/model.headscope.onnx, which
  * tools/reference/onnx_bench.py runs with onnxruntime and times. Writes engine.json with the medians.
  *
- *   node bench/dist/onnx.mjs --model DIR [--tokens 128,1024] [--runs 10] [--out engine.json]
+ *   node bench/dist/onnx.mjs --model DIR [--tokens 128,1024] [--runs 10] [--out engine.json] [--ort-web]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyseGraph, loadModel, parseOnnx, withAttentionOutputs } from '../packages/models/src/index.js';
+import { analyseGraph, loadModel, loadOnnxModel, parseOnnx, withAttentionOutputs } from '../packages/models/src/index.js';
 import { NodeDirSource } from '../packages/models/src/node.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
 import { median } from './timing.js';
@@ -69,6 +69,31 @@ for (const T of lengths) {
   results.push(r);
   writeFileSync(join(dir, `ids-${T}.json`), JSON.stringify(ids));
 }
-writeFileSync(out, JSON.stringify({ model: model.config, rewrite_ms: rewriteMs, engine: results }, null, 2));
 model.dispose();
 ctx.destroy();
+
+// Headscope's own ONNX path (`--ort-web`): loadOnnxModel, onnxruntime-web's WASM backend as in Node and in
+// browsers without a hardware WebGPU adapter; every attention map comes back with the logits.
+const ortWeb: Record<string, unknown>[] = [];
+if (process.argv.includes('--ort-web')) {
+  const onnx = await loadOnnxModel(new NodeDirSource(dir));
+  for (const T of lengths) {
+    const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % V);
+    const once = async (): Promise<number> => {
+      const s = performance.now();
+      const { attention } = await onnx.run(ids);
+      const ms = performance.now() - s;
+      attention.release();
+      return ms;
+    };
+    await once();
+    const times: number[] = [];
+    for (let i = 0; i < Math.min(runs, 5); i++) times.push(await once());
+    const engine = results.find((r) => r['T'] === T)!;
+    const r = { T, ort_web_wasm_all_maps_ms: median(times), ratio_over_engine_to_host: median(times) / (engine['maps_to_host_ms'] as number) };
+    console.log(JSON.stringify(r));
+    ortWeb.push(r);
+  }
+  await onnx.dispose();
+}
+writeFileSync(out, JSON.stringify({ model: model.config, rewrite_ms: rewriteMs, engine: results, ort_web: ortWeb }, null, 2));
