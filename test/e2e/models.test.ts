@@ -55,7 +55,7 @@ describe('models, keyboard use and long prompts in Chromium', () => {
     await progress.waitFor();
     await page.getByText(/ of 59\d(\.\d)? KB · .*\/s/).waitFor();
     await page.getByRole('region', { name: 'Model' }).screenshot({ path: shot('model-hub-progress.png') });
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('region', { name: 'Model' }).getByRole('button', { name: 'Cancel' }).click();
     await progress.waitFor({ state: 'detached' });
     await waitReady(page, 'dev-fixture');
     // A cancelled download is not cached.
