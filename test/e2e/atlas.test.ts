@@ -113,8 +113,18 @@ describe('the head atlas in Chromium', { timeout: 300_000 }, () => {
     await a.getByRole('gridcell', { name: top.name }).click();
     await a.getByRole('combobox', { name: 'Horizontal' }).selectOption({ label: 'Previous token (probe)' });
     await a.getByRole('combobox', { name: 'Vertical' }).selectOption({ label: 'Induction (probe)' });
-    const scatter = a.getByRole('img', { name: /^Scatter of Previous token \(probe\) against Induction \(probe\) over \d+ heads$/ });
+    const scatter = a.getByRole('application', { name: /^Scatter of Previous token \(probe\) against Induction \(probe\) over \d+ heads; shown / });
     await expect(scatter.locator('circle').count()).resolves.toBe(cells.length);
+    // The keyboard walks the scatter: Down previews the head with the next lower induction score, Enter locks it.
+    await scatter.focus();
+    await page.keyboard.press('ArrowDown');
+    const below = cells.filter((c) => c.name !== top.name).reduce((x, y) => (y.value >= x.value ? y : x));
+    await card.getByRole('heading', { name: new RegExp(`^Head ${below.name}`) }).waitFor();
+    expect(Number((await inductionRow.getByRole('cell').first().textContent())!)).toBeCloseTo(below.value, 5);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => a.getByRole('gridcell', { name: below.name }).getAttribute('aria-selected')).toBe('true');
+    await scatter.screenshot({ path: shot('atlas-scatter-keyboard.png') });
+    await a.getByRole('gridcell', { name: top.name }).click();
     await a.getByRole('grid', { name: 'Head atlas map' }).screenshot({ path: shot('atlas-map.png') });
     await a.screenshot({ path: shot('atlas.png') });
     await scatter.screenshot({ path: shot('atlas-scatter.png') });

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { AtlasCancelledError, type AtlasProgress, type AtlasResult, type Finding, parseCsv } from '@headscope/analysis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../src/engine/host.js';
-import { domainOf, evidencePrompt, findingRows, findingRowsCsv, thresholdOf } from '../src/lib/atlas-view.js';
+import { domainOf, evidencePrompt, findingRows, findingRowsCsv, scatterStep, thresholdOf } from '../src/lib/atlas-view.js';
 import { formatValue } from '../src/lib/format.js';
 
 const FIXTURE = resolve(__dirname, '../../../test/fixtures/models/gpt2');
@@ -74,5 +74,29 @@ describe('the head atlas in the engine host and the view functions', () => {
     const values = row.perPrompt['entropy']!;
     expect(values[evidencePrompt(row, 'entropy')]).toBe(Math.max(...values));
     expect(evidencePrompt(row, 'induction')).toBe(row.topTokens[0]!.prompt);
+  });
+});
+
+describe('scatterStep: the keyboard walk over the atlas scatter', () => {
+  const pts = [
+    { layer: 0, head: 0, x: 0.5, y: 0.1 },
+    { layer: 0, head: 1, x: 0.2, y: 0.9 },
+    { layer: 1, head: 0, x: 0.2, y: 0.4 },
+    { layer: 1, head: 1, x: 0.9, y: 0.4 },
+  ];
+  it('steps by x with Left/Right and by y with Down/Up, ties in layer then head order, stopping at the ends', () => {
+    expect(scatterStep(pts, { layer: 0, head: 0 }, 'ArrowRight')).toEqual({ layer: 1, head: 1 });
+    expect(scatterStep(pts, { layer: 0, head: 0 }, 'ArrowLeft')).toEqual({ layer: 1, head: 0 });
+    expect(scatterStep(pts, { layer: 1, head: 0 }, 'ArrowLeft')).toEqual({ layer: 0, head: 1 });
+    expect(scatterStep(pts, { layer: 0, head: 1 }, 'ArrowLeft')).toEqual({ layer: 0, head: 1 });
+    expect(scatterStep(pts, { layer: 1, head: 0 }, 'ArrowUp')).toEqual({ layer: 1, head: 1 });
+    expect(scatterStep(pts, { layer: 1, head: 1 }, 'ArrowUp')).toEqual({ layer: 0, head: 1 });
+    expect(scatterStep(pts, { layer: 0, head: 1 }, 'ArrowUp')).toEqual({ layer: 0, head: 1 });
+    expect(scatterStep(pts, { layer: 1, head: 0 }, 'ArrowDown')).toEqual({ layer: 0, head: 0 });
+  });
+  it('starts at the first point from a head that is not drawn; other keys and no points give nothing', () => {
+    expect(scatterStep(pts, { layer: 5, head: 5 }, 'ArrowUp')).toEqual({ layer: 0, head: 0 });
+    expect(scatterStep(pts, { layer: 0, head: 0 }, 'Tab')).toBeUndefined();
+    expect(scatterStep([], { layer: 0, head: 0 }, 'ArrowUp')).toBeUndefined();
   });
 });

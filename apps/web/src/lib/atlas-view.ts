@@ -109,3 +109,23 @@ export function evidencePrompt(row: AtlasHead, key: string): number {
   });
   return best;
 }
+
+/**
+ * Keyboard walk over the scatter's points: Left/Right step to the head with the next smaller/larger x score,
+ * Down/Up the next smaller/larger y score (ties broken by layer, then head, so every point is reachable).
+ * From a head not in `points`, any key starts at the first point in that order. Undefined for other keys.
+ */
+export function scatterStep(
+  points: readonly { layer: number; head: number; x: number; y: number }[],
+  from: { layer: number; head: number },
+  key: string,
+): { layer: number; head: number } | undefined {
+  const axis = key === 'ArrowLeft' || key === 'ArrowRight' ? 'x' : key === 'ArrowUp' || key === 'ArrowDown' ? 'y' : undefined;
+  if (!axis || points.length === 0) return undefined;
+  const order = [...points].sort((a, b) => a[axis] - b[axis] || a.layer - b.layer || a.head - b.head);
+  const at = order.findIndex((p) => p.layer === from.layer && p.head === from.head);
+  const step = key === 'ArrowRight' || key === 'ArrowUp' ? 1 : -1;
+  const next = at < 0 ? 0 : Math.min(order.length - 1, Math.max(0, at + step));
+  const p = order[next]!;
+  return { layer: p.layer, head: p.head };
+}

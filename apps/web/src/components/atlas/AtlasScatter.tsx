@@ -1,11 +1,13 @@
 /**
  * Two scores of every head against each other (HeadVis-style): hover a point to preview that head in the
- * head card, click to lock it. The locked head is drawn larger in vermillion (Okabe–Ito), the others in blue.
+ * head card, click to lock it. From the keyboard: arrows step through the heads in x (Left/Right) or
+ * y (Down/Up) order as a preview, Enter or Space locks, Escape ends the preview. The shown head is drawn
+ * larger in vermillion (Okabe–Ito), the others in blue.
  */
 import type { AtlasResult } from '@headscope/analysis';
 import { scaleLinear } from 'd3';
 import { forwardRef } from 'react';
-import { domainOf, scoreLabel } from '../../lib/atlas-view.js';
+import { domainOf, scatterStep, scoreLabel } from '../../lib/atlas-view.js';
 import { HEAD_COLOURS } from '../../lib/colour.js';
 import { formatValue, headName } from '../../lib/format.js';
 import { useViewStore } from '../../state/view-store.js';
@@ -39,12 +41,29 @@ export const AtlasScatter = forwardRef<SVGSVGElement, { result: AtlasResult; x: 
       width={W}
       height={H}
       viewBox={`0 0 ${W} ${H}`}
-      role="img"
-      aria-label={`Scatter of ${scoreLabel(x)} against ${scoreLabel(y)} over ${points.length} heads`}
+      role="application"
+      aria-roledescription="scatter plot"
+      aria-label={`Scatter of ${scoreLabel(x)} against ${scoreLabel(y)} over ${points.length} heads; shown ${headName(shown.layer, shown.head)}. Arrow keys step between heads, Enter locks.`}
       className="atlas-scatter"
       fontFamily="sans-serif"
       fontSize={10}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: an application-role plot that takes arrow keys, like the heatmap canvas
+      tabIndex={0}
       onMouseLeave={endPreview}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') lockHead(shown);
+        else if (e.key === 'Escape') endPreview();
+        else {
+          const next = scatterStep(
+            points.map((p) => ({ layer: p.layer, head: p.head, x: p.scores[x]!, y: p.scores[y]! })),
+            shown,
+            e.key,
+          );
+          if (!next) return;
+          previewHead(next);
+        }
+        e.preventDefault();
+      }}
     >
       <rect width={W} height={H} fill="#fff" />
       {sx.ticks(5).map((t) => (
@@ -75,7 +94,7 @@ export const AtlasScatter = forwardRef<SVGSVGElement, { result: AtlasResult; x: 
         const vx = row.scores[x]!;
         const vy = row.scores[y]!;
         return (
-          // biome-ignore lint/a11y/noStaticElementInteractions: pointer preview of a point; the map is the keyboard route to every head
+          // biome-ignore lint/a11y/noStaticElementInteractions: pointer preview of a point; the plot's arrow keys are the keyboard route
           <g
             key={headName(row.layer, row.head)}
             onMouseEnter={() => previewHead({ layer: row.layer, head: row.head })}
