@@ -32,6 +32,7 @@ export * from './kernels/top-k.ref.js';
 export { BufferPool } from './runtime/buffer-pool.js';
 export * from './runtime/context.js';
 export * from './runtime/errors.js';
+export * from './runtime/half.js';
 export { PipelineCache } from './runtime/pipeline-cache.js';
 export { type PassTiming, Profiler } from './runtime/profiler.js';
 export * from './runtime/tensor.js';

@@ -1,13 +1,13 @@
 import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
-import { packParams } from '../wgsl/common.js';
+import { floatStorage, packParams, wgslFloatArray, wgslHalfAt, wgslUnpack } from '../wgsl/common.js';
 import { ELEMENTWISE_ENTRY, elementwiseGrid } from './add.js';
 
 export interface EmbeddingArgs {
   /** u32 [T] token ids (they live on the GPU, so they are checked there: an id ≥ V yields a zero row). */
   ids: GpuTensor;
-  /** [V, D] */
+  /** [V, D]: f32, or 16-bit weights ('f16' / 'bf16', unpacked in the kernel) */
   table: GpuTensor;
   /** Learned absolute positions (GPT-2): row t adds positions.table[offset + t]. */
   positions?: { table: GpuTensor; offset: number };
@@ -21,8 +21,9 @@ export function embedding(ctx: GpuContext, args: EmbeddingArgs): GpuTensor {
   const { ids, table, positions } = args;
   const name = 'embedding';
   if (ids.dtype === 'f32') throw new KernelArgumentError(name, 'ids must be u32 (or i32), not f32');
-  if (table.dtype !== 'f32' || table.shape.length !== 2)
-    throw new KernelArgumentError(name, `table must be an f32 [V, D] tensor, got ${table.dtype} [${table.shape}]`);
+  const storage = floatStorage(table.dtype);
+  if (!storage || table.shape.length !== 2)
+    throw new KernelArgumentError(name, `table must be an f32, f16 or bf16 [V, D] tensor, got ${table.dtype} [${table.shape}]`);
   const [V, D] = table.shape as [number, number];
   const T = ids.size;
   if (positions) {
@@ -49,21 +50,21 @@ export function embedding(ctx: GpuContext, args: EmbeddingArgs): GpuTensor {
 struct Params { n: u32, dim: u32, vocab: u32, pos0: u32, scale: f32 }
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> ids: array<${ids.dtype}>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
+@group(0) @binding(2) var<storage, read> table: ${wgslFloatArray(storage)};
 ${hasPos ? '@group(0) @binding(3) var<storage, read> pos: array<f32>;' : ''}
 @group(0) @binding(${hasPos ? 4 : 3}) var<uniform> p: Params;
-${ELEMENTWISE_ENTRY}
+${storage === 'f32' ? '' : `${wgslUnpack(storage)}\n${wgslHalfAt('table', storage)}\n`}${ELEMENTWISE_ENTRY}
   if (i >= p.n) { return; }
   let t = i / p.dim;
   let d = i - t * p.dim;
   // An i32 id below 0 becomes a huge u32 and is caught by the same bound check.
   let id = u32(ids[t]);
   var v = 0.0;
-  if (id < p.vocab) { v = table[id * p.dim + d] * p.scale; }
+  if (id < p.vocab) { v = ${storage === 'f32' ? 'table[id * p.dim + d]' : 'table_at(id * p.dim + d)'} * p.scale; }
   ${hasPos ? 'v += pos[(p.pos0 + t) * p.dim + d];' : ''}
   y[i] = v;
 }`;
-  const label = hasPos ? 'embedding.positions' : 'embedding';
+  const label = `${hasPos ? 'embedding.positions' : 'embedding'}${storage === 'f32' ? '' : `.${storage}`}`;
   ctx.dispatch({
     pipeline: ctx.pipelines.get(label, code),
     bindings: [out, ids, table, ...(positions ? [positions.table] : [])],

@@ -1,11 +1,11 @@
 import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
-import { packParams } from '../wgsl/common.js';
+import { floatStorage, packParams, wgslFloatArray, wgslHalfAt, wgslUnpack } from '../wgsl/common.js';
 import { ELEMENTWISE_ENTRY, elementwiseGrid } from './add.js';
 
 export interface GatherColumnsArgs {
-  /** [R, C] */
+  /** [R, C]: f32, or 16-bit weights ('f16' / 'bf16') */
   table: GpuTensor;
   /** u32 [n] column indices; an index ≥ C gives a zero row. */
   ids: GpuTensor;
@@ -14,8 +14,9 @@ export interface GatherColumnsArgs {
 /** out[i, r] = table[r, ids[i]]: the chosen columns as rows, [n, R] (the unembedding's columns of a few tokens). */
 export function gatherColumns(ctx: GpuContext, args: GatherColumnsArgs): GpuTensor {
   const { table, ids } = args;
-  if (table.dtype !== 'f32' || table.shape.length !== 2)
-    throw new KernelArgumentError('gatherColumns', `table must be f32 [R, C], got ${table.dtype} [${table.shape}]`);
+  const storage = floatStorage(table.dtype);
+  if (!storage || table.shape.length !== 2)
+    throw new KernelArgumentError('gatherColumns', `table must be f32, f16 or bf16 [R, C], got ${table.dtype} [${table.shape}]`);
   if (ids.dtype !== 'u32') throw new KernelArgumentError('gatherColumns', `ids must be u32, got ${ids.dtype}`);
   const [R, C] = table.shape as [number, number];
   const n = ids.size;
@@ -24,15 +25,15 @@ export function gatherColumns(ctx: GpuContext, args: GatherColumnsArgs): GpuTens
 struct Params { total: u32, rows: u32, cols: u32 }
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
+@group(0) @binding(2) var<storage, read> table: ${wgslFloatArray(storage)};
 @group(0) @binding(3) var<uniform> p: Params;
-${ELEMENTWISE_ENTRY}
+${storage === 'f32' ? '' : `${wgslUnpack(storage)}\n${wgslHalfAt('table', storage)}\n`}${ELEMENTWISE_ENTRY}
   if (i >= p.total) { return; }
   let t = i / p.rows;
   let r = i - t * p.rows;
   let id = ids[t];
   var v = 0.0;
-  if (id < p.cols) { v = table[r * p.cols + id]; }
+  if (id < p.cols) { v = ${storage === 'f32' ? 'table[r * p.cols + id]' : 'table_at(r * p.cols + id)'}; }
   y[i] = v;
 }`;
   ctx.dispatch({

@@ -1,5 +1,5 @@
 /** WGSL generators of the matmul kernels: the register-blocked tile, the split-K sum and the decode path. */
-import { memoWgsl } from '../wgsl/common.js';
+import { type FloatStorage, memoWgsl, wgslFloatArray, wgslHalfAt, wgslUnpack } from '../wgsl/common.js';
 
 /** Block tile: bm×bn outputs per workgroup, bk of K staged per step, tm×tn outputs per thread (4, 8 or 16). */
 export interface MatmulTile {
@@ -19,13 +19,50 @@ export const PARAMS = 'struct Params { M: u32, N: u32, K: u32, tilesPerSplit: u3
 const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n  ');
 
 /**
+ * Loads from operand `buf` (A or B) in its storage: `vec` a vec4 at a vec4 index, `el` one element at an
+ * element index, each optionally clamped to the buffer (for loads a bounds check discards). 16-bit
+ * operands (weights) are bound as vec2<u32> / u32 words and unpacked to f32 here, so the products still
+ * accumulate in f32; for f32 the loads are exactly the plain indexing of the fp32 kernels.
+ */
+function operand(buf: string, s: FloatStorage, vec4: boolean) {
+  const clampTo = (idx: string, clamp: boolean, last: string): string => (clamp ? `min(${idx}, ${last})` : idx);
+  return {
+    vec: (idx: string, clamp: boolean): string => {
+      const at = `${buf}[${clampTo(idx, clamp, `arrayLength(&${buf}) - 1u`)}]`;
+      return s === 'f32' ? at : `${buf}_v4(${at})`;
+    },
+    el: (idx: string, clamp: boolean): string =>
+      s === 'f32' ? `${buf}[${clampTo(idx, clamp, `arrayLength(&${buf}) - 1u`)}]` : `${buf}_at(${clampTo(idx, clamp, `arrayLength(&${buf}) * 2u - 1u`)})`,
+    fns:
+      s === 'f32'
+        ? []
+        : [wgslUnpack(s), vec4 ? `fn ${buf}_v4(w: vec2<u32>) -> vec4f { return vec4f(unpack_${s}(w.x), unpack_${s}(w.y)); }` : wgslHalfAt(buf, s)],
+  };
+}
+
+/** The unpack helpers two operands need (each format's unpack function once); empty for f32 operands. */
+function helpers(a: ReturnType<typeof operand>, b: ReturnType<typeof operand>): string {
+  const fns = [...new Set([...a.fns, ...b.fns])];
+  return fns.length ? `${fns.join('\n')}\n` : '';
+}
+
+/**
  * The register-blocked kernel. A tile is stored k-major (As[k][m], Bs[k][n], as vec4 along m / n) so each
  * step of the inner product reads tm/4 + tn/4 vec4s from workgroup memory and does tm·tn FMAs. The next
  * K tile is fetched into registers while the current one is multiplied (double-buffered, one barrier per
  * step). `full` drops every bounds check (all dimensions are tile multiples); otherwise loads outside
  * the matrix read 0 and stores are masked. vecK / vecN say whether rows of K / N allow vec4 access.
  */
-function buildTiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
+function buildTiledWgsl(
+  t: MatmulTile,
+  transB: boolean,
+  full: boolean,
+  vecK: boolean,
+  vecN: boolean,
+  bias: boolean,
+  aStorage: FloatStorage = 'f32',
+  bStorage: FloatStorage = 'f32',
+): string {
   const T = threadsOf(t);
   const TX = t.bn / t.tn;
   const gm = t.tm / 4;
@@ -35,14 +72,16 @@ function buildTiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boo
   const bLoads = (t.bn * t.bk) / 4 / T;
   const bVec = transB ? vecK : vecN;
   const arr = (v: boolean): string => (v ? 'array<vec4f>' : 'array<f32>');
+  const opA = operand('A', aStorage, vecK);
+  const opB = operand('B', bStorage, bVec);
   // A global vec4 of K-consecutive values (row r, column k) from a row-major matrix with `ld` columns.
   const loadK = (buf: string, base: string, r: string, rOk: string, k: string, ld: string, vec: boolean): string => {
+    const op = buf === 'A' ? opA : opB;
     if (vec) {
       const idx = `(${base} + (${r}) * ${ld} + ${k}) / 4u`;
-      return full ? `${buf}[${idx}]` : `select(vec4f(0.0), ${buf}[min(${idx}, arrayLength(&${buf}) - 1u)], ${rOk} && ${k} < p.K)`;
+      return full ? op.vec(idx, false) : `select(vec4f(0.0), ${op.vec(idx, true)}, ${rOk} && ${k} < p.K)`;
     }
-    const e = (c: number): string =>
-      `select(0.0, ${buf}[min(${base} + (${r}) * ${ld} + ${k} + ${c}u, arrayLength(&${buf}) - 1u)], ${rOk} && ${k} + ${c}u < p.K)`;
+    const e = (c: number): string => `select(0.0, ${op.el(`${base} + (${r}) * ${ld} + ${k} + ${c}u`, true)}, ${rOk} && ${k} + ${c}u < p.K)`;
     return `vec4f(${e(0)}, ${e(1)}, ${e(2)}, ${e(3)})`;
   };
   const aLoad = (j: number): string => {
@@ -58,9 +97,9 @@ function buildTiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boo
     const col = 'col0 + bq * 4u';
     if (bVec) {
       const idx = `(bBase + (${k}) * p.N + ${col}) / 4u`;
-      return full ? `pb${j} = B[${idx}];` : `pb${j} = select(vec4f(0.0), B[min(${idx}, arrayLength(&B) - 1u)], ${k} < p.K && ${col} < p.N);`;
+      return full ? `pb${j} = ${opB.vec(idx, false)};` : `pb${j} = select(vec4f(0.0), ${opB.vec(idx, true)}, ${k} < p.K && ${col} < p.N);`;
     }
-    const e = (c: number): string => `select(0.0, B[min(bBase + (${k}) * p.N + ${col} + ${c}u, arrayLength(&B) - 1u)], ${k} < p.K && ${col} + ${c}u < p.N)`;
+    const e = (c: number): string => `select(0.0, ${opB.el(`bBase + (${k}) * p.N + ${col} + ${c}u`, true)}, ${k} < p.K && ${col} + ${c}u < p.N)`;
     return `pb${j} = vec4f(${e(0)}, ${e(1)}, ${e(2)}, ${e(3)});`;
   };
   // Workgroup tiles are [buffer][k·g][thread]: inner-loop indices are constants except the buffer and tx/ty,
@@ -116,12 +155,12 @@ function buildTiledWgsl(t: MatmulTile, transB: boolean, full: boolean, vecK: boo
   for (let i = 0; i < t.tm; i++) for (let g = 0; g < gn; g++) accs.push(`var c${i}_${g} = vec4f(0.0);`);
   return /* wgsl */ `
 ${PARAMS}
-@group(0) @binding(0) var<storage, read> A: ${arr(vecK)};
-@group(0) @binding(1) var<storage, read> B: ${arr(bVec)};
+@group(0) @binding(0) var<storage, read> A: ${wgslFloatArray(aStorage, vecK)};
+@group(0) @binding(1) var<storage, read> B: ${wgslFloatArray(bStorage, bVec)};
 @group(0) @binding(2) var<storage, read_write> C: ${arr(vecN)};
 ${bias ? `@group(0) @binding(3) var<storage, read> bias: ${arr(vecN)};` : ''}
 @group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;
-${
+${helpers(opA, opB)}${
   t.flat
     ? `var<workgroup> As: array<vec4f, ${2 * aSlots * tya}>;\nvar<workgroup> Bs: array<vec4f, ${2 * bSlots * txb}>;`
     : `var<workgroup> As: array<array<array<vec4f, ${tya}>, ${aSlots}>, 2>;\nvar<workgroup> Bs: array<array<array<vec4f, ${txb}>, ${bSlots}>, 2>;`
@@ -196,16 +235,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
  * workgroup memory. transB: 8 outputs × 32 lanes along K (coalesced over B's rows);
  * otherwise 16 vec4 columns × 16 K-slices (coalesced over B's columns).
  */
-function buildSmallWgsl(rows: number, transB: boolean, vecK: boolean, vecN: boolean, bias: boolean): string {
+function buildSmallWgsl(
+  rows: number,
+  transB: boolean,
+  vecK: boolean,
+  vecN: boolean,
+  bias: boolean,
+  aStorage: FloatStorage = 'f32',
+  bStorage: FloatStorage = 'f32',
+): string {
   const vec = transB ? vecK : vecN;
   const ty = vec ? 'vec4f' : 'f32';
   const acc = lines(rows, (r) => `var acc${r} = ${ty}(0.0);`);
+  const aVec = transB && vecK;
+  const opA = operand('A', aStorage, aVec);
+  const opB = operand('B', bStorage, vec);
+  const loadA = (idx: string): string => (aVec ? opA.vec(idx, false) : opA.el(idx, false));
+  const loadB = (idx: string): string => (vec ? opB.vec(idx, false) : opB.el(idx, false));
   const head = `${PARAMS}
-@group(0) @binding(0) var<storage, read> A: ${transB && vecK ? 'array<vec4f>' : 'array<f32>'};
-@group(0) @binding(1) var<storage, read> B: ${vec ? 'array<vec4f>' : 'array<f32>'};
+@group(0) @binding(0) var<storage, read> A: ${wgslFloatArray(aStorage, aVec)};
+@group(0) @binding(1) var<storage, read> B: ${wgslFloatArray(bStorage, vec)};
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
 ${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;`;
+@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;${helpers(opA, opB) ? `\n${helpers(opA, opB).trimEnd()}` : ''}`;
   const addBias = (n: string): string => (bias ? ` + bias[${n}]` : '');
   if (transB) {
     const kv = vecK ? 'p.K / 4u' : 'p.K';
@@ -221,8 +273,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   ${acc}
   if (n < p.N) {
     for (var k = lane; k < kn; k += 32u) {
-      let bv = B[bBase + n * kn + k];
-      ${lines(rows, (r) => `acc${r} = fma(A[aBase + ${r}u * kn + k], bv, acc${r});`)}
+      let bv = ${loadB('bBase + n * kn + k')};
+      ${lines(rows, (r) => `acc${r} = fma(${loadA(`aBase + ${r}u * kn + k`)}, bv, acc${r});`)}
     }
   }
   ${lines(rows, (r) => `red[${r * 256}u + lid] = ${vecK ? `dot(acc${r}, vec4f(1.0))` : `acc${r}`};`)}
@@ -247,8 +299,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   ${acc}
   if (c < nv) {
     for (var k = g; k < p.K; k += 16u) {
-      let bv = B[bBase + k * nv + c];
-      ${lines(rows, (r) => `acc${r} = fma(${ty}(A[aBase + ${r}u * p.K + k]), bv, acc${r});`)}
+      let bv = ${loadB('bBase + k * nv + c')};
+      ${lines(rows, (r) => `acc${r} = fma(${ty}(${loadA(`aBase + ${r}u * p.K + k`)}), bv, acc${r});`)}
     }
   }
   ${lines(

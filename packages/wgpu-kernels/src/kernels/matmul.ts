@@ -1,15 +1,18 @@
 import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
-import { ceilDiv, packParams } from '../wgsl/common.js';
+import { ceilDiv, type FloatStorage, floatStorage, packParams } from '../wgsl/common.js';
 import { type MatmulTile, smallWgsl, splitSumWgsl, threadsOf, tiledWgsl } from './matmul-wgsl.js';
 
 export { type MatmulTile, tiledWgsl } from './matmul-wgsl.js';
 
 export interface MatmulArgs {
-  /** [M, K] or [batch, M, K] */
+  /** [M, K] or [batch, M, K]; f32, or 16-bit ('f16' / 'bf16', e.g. a weight as the left operand) */
   a: GpuTensor;
-  /** [K, N], or [N, K] when transB (the nn.Linear weight layout); [batch, …] or shared by all batches */
+  /**
+   * [K, N], or [N, K] when transB (the nn.Linear weight layout); [batch, …] or shared by all batches. f32 or
+   * 16-bit weights ('f16' / 'bf16', unpacked in the kernel; the products accumulate in f32).
+   */
   b: GpuTensor;
   transB?: boolean;
   /** [N], added to every row */
@@ -34,6 +37,9 @@ export interface MatmulDims {
   bBatch: number;
   outBatch: number;
   hasBias: boolean;
+  /** Storage of a and b ('f32' unless a 16-bit tensor is passed). */
+  aStorage: FloatStorage;
+  bStorage: FloatStorage;
 }
 
 /**
@@ -122,6 +128,7 @@ export function matmulDims(args: MatmulArgs): MatmulDims {
   const M = args.m ?? rows;
   if (!Number.isInteger(M) || M < 0 || M > rows) fail(`m = ${args.m} outside 0..${rows}`);
   if (args.bias && args.bias.size !== N) fail(`bias has ${args.bias.size} values, N = ${N}`);
+
   let outRows = M;
   if (args.out) {
     const o = args.out.shape;
@@ -129,12 +136,28 @@ export function matmulDims(args: MatmulArgs): MatmulDims {
     const oBatch = o.length === 3 ? (o[0] as number) : 1;
     if (o.at(-1) !== N || outRows < M || oBatch !== batch) fail(`out [${o}] cannot hold ${batch} × ${M} × ${N}`);
   }
-  return { batch, M, N, K, transB, aBatch: rows * K, bBatch: bBatched ? K * N : 0, outBatch: outRows * N, hasBias: !!args.bias };
+  return {
+    batch,
+    M,
+    N,
+    K,
+    transB,
+    aBatch: rows * K,
+    bBatch: bBatched ? K * N : 0,
+    outBatch: outRows * N,
+    hasBias: !!args.bias,
+    aStorage: halfOr32(a.dtype),
+    bStorage: halfOr32(b.dtype),
+  };
 }
 
 /** Runs one product with a given plan (the benchmark and tests use this to compare plans). */
 export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPlan, dims?: MatmulDims): GpuTensor {
   const d = dims ?? matmulDims(args);
+  const { a, b, bias } = args;
+  if (!floatStorage(a.dtype) || !floatStorage(b.dtype))
+    throw new KernelArgumentError('matmul', `a and b must be float tensors (f32, f16 or bf16), got ${a.dtype} and ${b.dtype}`);
+  if (bias && bias.dtype !== 'f32') throw new KernelArgumentError('matmul', `bias must be f32, got ${bias.dtype}`);
   const out = args.out ?? ctx.createTensor(args.a.shape.length === 3 ? [d.batch, d.M, d.N] : [d.M, d.N], 'f32', 'matmul');
   if (d.M === 0 || d.N === 0 || d.batch === 0) return out;
   if (plan.kind === 'small' && d.M <= SMALL_MAX_ROWS) {
@@ -152,7 +175,7 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
   const vecN = d.N % 4 === 0;
   const withBias = d.hasBias && splits === 1;
   const target = splits === 1 ? out : scratch(ctx, d.batch * splits * d.M * d.N);
-  const code = tiledWgsl(tile, d.transB, full, vecK, vecN, withBias);
+  const code = tiledWgsl(tile, d.transB, full, vecK, vecN, withBias, d.aStorage, d.bStorage);
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmul', code),
     bindings: [args.a, args.b, target, ...(withBias && args.bias ? [args.bias] : [])],
@@ -185,13 +208,16 @@ function scratch(ctx: GpuContext, elements: number): GpuTensor {
   return t;
 }
 
+/** The storage a matmul operand's dtype asks for (u32/i32 operands are refused in matmulWithPlan). */
+const halfOr32 = (dtype: string): FloatStorage => (dtype === 'f16' || dtype === 'bf16' ? dtype : 'f32');
+
 /** A uniform block of u32 fields, in order. */
 const u32Params = (...values: number[]): ArrayBuffer => packParams(values.map((v) => ['u32', v] as const));
 
 function runSmall(ctx: GpuContext, args: MatmulArgs, d: MatmulDims, out: GpuTensor): void {
   const vecK = d.K % 4 === 0;
   const vecN = d.N % 4 === 0;
-  const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias);
+  const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias, d.aStorage, d.bStorage);
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmulSmall', code),
     bindings: [args.a, args.b, out, ...(args.bias ? [args.bias] : [])],

@@ -9,9 +9,10 @@ import {
   ShaderCompileError,
   WebGpuUnavailableError,
 } from './errors.js';
+import { type HalfFormat, isHalfFormat, packHalves, unpackHalves } from './half.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { type PassTiming, Profiler } from './profiler.js';
-import { type DType, GpuTensor, shapeSize } from './tensor.js';
+import { type DType, GpuTensor, shapeSize, tensorBytes } from './tensor.js';
 import { BufferUsage, MapMode, TENSOR_USAGE } from './usage.js';
 
 /** What a caller (usually a model) needs from the device; checked against the adapter before requesting. */
@@ -205,7 +206,7 @@ export class GpuContext {
   /** A pooled tensor buffer (contents undefined). Throws BufferTooLargeError beyond the device limits. */
   createTensor(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): GpuTensor {
     this.assertAlive();
-    const bytes = Math.max(4, shapeSize(shape) * 4);
+    const bytes = tensorBytes(shape, dtype);
     this.checkBufferSize(label, bytes);
     return new GpuTensor(this.pool.acquire(bytes, TENSOR_USAGE, label), shape, dtype, label);
   }
@@ -216,7 +217,7 @@ export class GpuContext {
    */
   async allocateTensor(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Promise<GpuTensor> {
     this.assertAlive();
-    const bytes = Math.max(4, shapeSize(shape) * 4);
+    const bytes = tensorBytes(shape, dtype);
     this.checkBufferSize(label, bytes);
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
@@ -239,11 +240,28 @@ export class GpuContext {
     return t;
   }
 
-  /** Writes host data into an existing tensor, at an element offset. */
+  /**
+   * Writes host data into an existing tensor, at an element offset. A 16-bit tensor takes floats (packed
+   * here, rounded to nearest even) at an even offset, or its packed words as a Uint32Array.
+   */
   write(t: GpuTensor, data: Float32Array | Uint32Array | Int32Array, elementOffset = 0): void {
     this.assertAlive();
     if (data.length === 0) return;
+    if (isHalfFormat(t.dtype)) {
+      if (elementOffset % 2 !== 0) throw new Error(`write ${t.label}: a 16-bit tensor is written from an even element, not ${elementOffset}`);
+      const words = data instanceof Float32Array ? packHalves(data, t.dtype) : data;
+      this.device.queue.writeBuffer(t.buffer, elementOffset * 2, words.buffer, words.byteOffset, words.byteLength);
+      return;
+    }
     this.device.queue.writeBuffer(t.buffer, elementOffset * 4, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** A dedicated 16-bit tensor holding `data` rounded to the format (weights: see allocateTensor). */
+  async uploadHalf(data: Float32Array, shape: readonly number[], format: HalfFormat, label = 'upload'): Promise<GpuTensor> {
+    if (shapeSize(shape) !== data.length) throw new Error(`upload ${label}: shape ${shape} does not match ${data.length} values`);
+    const t = await this.allocateTensor(shape, format, label);
+    this.write(t, data);
+    return t;
   }
 
   /**
@@ -319,6 +337,13 @@ export class GpuContext {
   /** Records a buffer-to-buffer copy of a whole tensor (or a range, in elements). */
   copy(src: GpuTensor, dst: GpuTensor, srcOffset = 0, dstOffset = 0, count = src.size): void {
     if (count === 0) return;
+    if (isHalfFormat(src.dtype) || isHalfFormat(dst.dtype)) {
+      // Whole u32 words only: halves of one word cannot be copied apart.
+      if (src.dtype !== dst.dtype || srcOffset % 2 || dstOffset % 2 || (count % 2 && srcOffset + count !== src.size))
+        throw new Error(`copy ${src.label} → ${dst.label}: 16-bit tensors copy whole words between tensors of the same format`);
+      this.commandEncoder.copyBufferToBuffer(src.buffer, srcOffset * 2, dst.buffer, dstOffset * 2, Math.ceil(count / 2) * 4);
+      return;
+    }
     this.commandEncoder.copyBufferToBuffer(src.buffer, srcOffset * 4, dst.buffer, dstOffset * 4, count * 4);
   }
 
@@ -350,8 +375,15 @@ export class GpuContext {
     if (e) throw e;
   }
 
-  /** Reads a tensor (or an element range of it) back to the host. */
+  /** Reads a tensor (or an element range of it) back to the host; a 16-bit tensor comes back unpacked to f32. */
   async read(t: GpuTensor, elementOffset = 0, count = t.size - elementOffset): Promise<Float32Array | Uint32Array | Int32Array> {
+    if (isHalfFormat(t.dtype)) {
+      // The words holding the range, unpacked here: weight-space analyses read 16-bit weights as floats.
+      const firstWord = elementOffset >> 1;
+      const words = count > 0 ? Math.ceil((elementOffset + count) / 2) - firstWord : 0;
+      const raw = await this.readWords(t, firstWord, words);
+      return unpackHalves(raw, t.dtype, elementOffset & 1, count);
+    }
     const bytes = count * 4;
     const staging = this.device.createBuffer({
       size: Math.max(4, Math.ceil(bytes / 4) * 4),
@@ -374,6 +406,12 @@ export class GpuContext {
     if (t.dtype === 'u32') return new Uint32Array(copy);
     if (t.dtype === 'i32') return new Int32Array(copy);
     return new Float32Array(copy);
+  }
+
+  /** Raw u32 words of a buffer (a 16-bit tensor's packed halves). */
+  private async readWords(t: GpuTensor, firstWord: number, words: number): Promise<Uint32Array> {
+    const r = await this.read(new GpuTensor(t.buffer, [firstWord + words], 'u32', t.label), firstWord, words);
+    return r as Uint32Array;
   }
 
   async readF32(t: GpuTensor, elementOffset = 0, count?: number): Promise<Float32Array> {

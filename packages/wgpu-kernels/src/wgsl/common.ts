@@ -1,4 +1,5 @@
 /** Shared WGSL snippets and host-side helpers for kernels. */
+import type { HalfFormat } from '../runtime/half.js';
 
 export const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
@@ -92,4 +93,39 @@ export function packParams(fields: ReadonlyArray<readonly ['u32' | 'i32' | 'f32'
     else v.setInt32(i * 4, x, true);
   });
   return buf;
+}
+
+/** Storage of a float operand: plain f32, or 16-bit halves packed two per u32 word (runtime/half.ts). */
+export type FloatStorage = 'f32' | HalfFormat;
+
+/** The storage a float tensor's dtype implies (u32/i32 are not float operands). */
+export function floatStorage(dtype: string): FloatStorage | undefined {
+  return dtype === 'f32' || dtype === 'f16' || dtype === 'bf16' ? dtype : undefined;
+}
+
+/**
+ * `fn unpack_<format>(w: u32) -> vec2f`: the two halves of a word as floats, the low half first. fp16 is
+ * core WGSL's unpack2x16float (no `shader-f16`); bf16 is the top half of an f32, so a shift is the whole
+ * conversion.
+ */
+export function wgslUnpack(format: HalfFormat): string {
+  return format === 'f16'
+    ? 'fn unpack_f16(w: u32) -> vec2f { return unpack2x16float(w); }'
+    : 'fn unpack_bf16(w: u32) -> vec2f { return vec2f(bitcast<f32>(w << 16u), bitcast<f32>(w & 0xffff0000u)); }';
+}
+
+/**
+ * `fn <name>_at(i: u32) -> f32`: element i of a packed 16-bit binding `<name>: array<u32>` (word i / 2, the
+ * low half for even i). Indexing per element needs no padding for odd row lengths. `clamp` keeps the word
+ * index inside the buffer (for loads whose result a bounds check discards).
+ */
+export function wgslHalfAt(name: string, format: HalfFormat, clamp = false): string {
+  const j = clamp ? `min(i >> 1u, arrayLength(&${name}) - 1u)` : 'i >> 1u';
+  return `fn ${name}_at(i: u32) -> f32 { let v = unpack_${format}(${name}[${j}]); return select(v.x, v.y, (i & 1u) == 1u); }`;
+}
+
+/** WGSL element type of a float operand's binding: array<f32> (or vec4f) for f32, array<u32> (or vec2<u32>) for halves. */
+export function wgslFloatArray(storage: FloatStorage, vec4 = false): string {
+  if (storage === 'f32') return vec4 ? 'array<vec4f>' : 'array<f32>';
+  return vec4 ? 'array<vec2<u32>>' : 'array<u32>';
 }
