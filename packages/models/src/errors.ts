@@ -249,9 +249,11 @@ export class ModelTooLargeError extends ModelLoadError {
     readonly bytes: number,
     readonly limitBytes: number,
     readonly limit: string,
+    /** How the bytes are stored: "fp32", or e.g. "bf16 matrices" for a 16-bit checkpoint. */
+    readonly storedAs = 'fp32',
   ) {
     super(
-      `${tensor} needs ${formatSize(bytes)} as fp32, but ${limit} is ${formatSize(limitBytes)}.`,
+      `${tensor} needs ${formatSize(bytes)} as ${storedAs}, but ${limit} is ${formatSize(limitBytes)}.`,
       'Pick a smaller model, or use a GPU/browser with larger WebGPU limits.',
     );
   }

@@ -3,10 +3,11 @@ import { type GenerateOptions, type GenerateResult, generate } from './engine/de
 import { type ForwardOptions, type ForwardResult, Transformer } from './engine/forward.js';
 import { engineConfigOf, uploadWeights } from './engine/upload.js';
 import { WeightAccess } from './engine/weight-access.js';
-import { releaseWeights } from './engine/weights.js';
+import { releaseWeights, weightMemory } from './engine/weights.js';
 import type { FamilySpec, ModelConfig } from './families/types.js';
 import { type LoadModelOptions, loadModelFiles } from './loading/load-model.js';
 import type { FileSource } from './loading/source.js';
+import type { WeightMemory } from './loading/weight-storage.js';
 import type { HeadscopeTokenizer } from './tokenizer/tokenizer.js';
 
 export interface LoadedModel {
@@ -17,6 +18,8 @@ export interface LoadedModel {
   readonly transformer: Transformer;
   /** Weights read back for weight-space analyses (per-head W_Q/W_K/W_V/W_O, W_E, W_U, MLPs, norms). */
   readonly weights: WeightAccess;
+  /** GPU memory of the weights as loaded (F16/BF16 matrices kept at 16 bits), and as fp32. */
+  readonly weightMemory: WeightMemory;
   /** Token ids for a prompt; `bos` overrides the model's default (a "prepend BOS" switch). */
   encode(text: string, options?: { bos?: boolean }): number[];
   run(ids: readonly number[], options?: ForwardOptions): ForwardResult;
@@ -33,7 +36,7 @@ export async function loadModel(ctx: GpuContext, source: FileSource, options: Lo
   const files = await loadModelFiles(source, { maxBufferBytes, ...options, skip: (n) => (n === 'unembed.W_U' && tied) || (options.skip?.(n) ?? false) });
   tied = files.config.tiedEmbeddings && !files.config.unembedBias;
   const { config, tokenizer, spec } = files;
-  const weights = await uploadWeights(ctx, config, files.tensors);
+  const weights = await uploadWeights(ctx, config, files.tensors, options.weightPrecision);
   const transformer = new Transformer(ctx, engineConfigOf(config), weights);
   return {
     name: source.name,
@@ -42,6 +45,7 @@ export async function loadModel(ctx: GpuContext, source: FileSource, options: Lo
     tokenizer,
     transformer,
     weights: new WeightAccess(ctx, transformer.config, weights),
+    weightMemory: weightMemory(weights),
     encode: (text, o) => tokenizer.encode(text, { addBos: o?.bos ?? config.addBos }),
     run: (ids, o) => transformer.forward(ids, o),
     generate: (ids, o) => generate(transformer, ids, o),

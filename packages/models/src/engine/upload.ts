@@ -2,19 +2,28 @@ import type { GpuContext, GpuTensor } from '@headscope/wgpu-kernels';
 import { ropeInvFreq } from '../families/rope.js';
 import type { ModelConfig } from '../families/types.js';
 import type { CanonicalTensor as LoadedTensor } from '../loading/load-model.js';
+import { storedDtype, type WeightPrecision } from '../loading/weight-storage.js';
 import { assembleWeights, type EngineConfig, type ModelWeights } from './weights.js';
 
 /** A canonical tensor as the loader yields it (orientation: families/types.ts, linear weights [in, out]). */
-type CanonicalTensor = Pick<LoadedTensor, 'name' | 'shape' | 'data'>;
+type CanonicalTensor = Pick<LoadedTensor, 'name' | 'shape' | 'data'> & Partial<Pick<LoadedTensor, 'sourceDtype'>>;
 
 /**
  * Streams canonical tensors into GPU buffers, one at a time, so JS memory holds at most one tensor.
- * Returns the weights in the shape the forward pass reads.
+ * Returns the weights in the shape the forward pass reads. Matrices from F16/BF16 checkpoint tensors stay
+ * 16-bit unless `precision` is 'f32' (loading/weight-storage.ts): the host floats came from those 16-bit
+ * values and the family transforms only move them, so packing them again is exact.
  */
-export async function uploadWeights(ctx: GpuContext, config: ModelConfig, tensors: AsyncIterable<CanonicalTensor>): Promise<ModelWeights> {
+export async function uploadWeights(
+  ctx: GpuContext,
+  config: ModelConfig,
+  tensors: AsyncIterable<CanonicalTensor>,
+  precision: WeightPrecision = 'checkpoint',
+): Promise<ModelWeights> {
   const gpu = new Map<string, GpuTensor>();
   for await (const t of tensors) {
-    const g = await ctx.allocateTensor(t.shape, 'f32', t.name);
+    const dtype = storedDtype(t.name, t.sourceDtype ?? 'F32', precision);
+    const g = await ctx.allocateTensor(t.shape, dtype, t.name);
     ctx.write(g, t.data);
     gpu.set(t.name, g);
   }

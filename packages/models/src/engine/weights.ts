@@ -1,6 +1,7 @@
 import type { GpuTensor } from '@headscope/wgpu-kernels';
 import { MissingTensorError, UnsupportedConfigError } from '../errors.js';
 import type { ModelConfig } from '../families/types.js';
+import { type StoredDtype, type WeightMemory, weightMemoryOf } from '../loading/weight-storage.js';
 
 /** A linear map y = x·W (+ b). `transB` says W is stored [out, in] (a tied unembed reads W_E [vocab, d]). */
 export interface LinearOf<T> {
@@ -149,6 +150,26 @@ export function releaseWeights(w: ModelWeights): void {
       t.buffer.destroy();
     }
   }
+}
+
+/**
+ * GPU memory of the loaded weights (each buffer once: a tied unembedding is W_E). The fused QKV copy the
+ * forward pass makes of f32 weights is not counted: it is derived, not loaded.
+ */
+export function weightMemory(w: ModelWeights): WeightMemory {
+  const all: (GpuTensor | undefined)[] = [w.embed, w.pos, w.lnFinal.w, w.lnFinal.b, w.unembed.w, w.unembed.b];
+  for (const l of w.layers) {
+    all.push(l.ln1.w, l.ln1.b, l.ln2.w, l.ln2.b, l.ln1Post?.w, l.ln1Post?.b, l.ln2Post?.w, l.ln2Post?.b, l.qNorm, l.kNorm);
+    for (const lin of [l.q, l.k, l.v, l.o, l.mlpIn, l.mlpGate, l.mlpOut]) if (lin) all.push(lin.w, lin.b);
+  }
+  const seen = new Set<GPUBuffer>();
+  const stored: { elements: number; dtype: StoredDtype }[] = [];
+  for (const t of all) {
+    if (!t || seen.has(t.buffer)) continue;
+    seen.add(t.buffer);
+    stored.push({ elements: t.size, dtype: t.dtype === 'f16' || t.dtype === 'bf16' ? t.dtype : 'f32' });
+  }
+  return weightMemoryOf(stored);
 }
 
 /** The activation of a gated MLP's gate; no supported family gates with ReLU, so that is refused, not approximated. */

@@ -4,6 +4,7 @@
  * NaN keep their meaning. Data is little-endian by the format; typed-array views assume a little-endian
  * host (every platform WebGPU runs on), checked once below.
  */
+import { bf16BitsToFloat, halfBitsToFloat } from '@headscope/wgpu-kernels';
 import { UnsupportedDtypeError } from '../errors.js';
 
 /** Element sizes of every dtype the format defines: needed to validate offsets even of tensors we skip. */
@@ -47,21 +48,8 @@ function f16Table(): Float32Array {
   return t;
 }
 
-/** IEEE 754 binary16 bits → number. Exponent 0: subnormal m·2⁻²⁴; exponent 31: inf (m = 0) or NaN. */
-export function halfBitsToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
-/** bfloat16 is the upper half of a float32: shifting the bits up is the whole conversion. */
-export function bf16BitsToFloat(b: number): number {
-  const u = new Uint32Array([(b & 0xffff) << 16]);
-  return new Float32Array(u.buffer)[0]!;
-}
+// The bit conversions live beside the GPU's 16-bit weight storage (one definition for loading and readback).
+export { bf16BitsToFloat, halfBitsToFloat };
 
 /**
  * Decodes raw little-endian tensor bytes to fp32. `bytes` should own its buffer at offset 0 (the readers

@@ -19,3 +19,12 @@ export { type LoadProgress, type ProgressListener, ProgressTracker } from './pro
 export { MAX_HEADER_BYTES, parseHeader, parseHeaderLength, readSafetensorsHeader, type SafetensorsHeader, type TensorInfo } from './safetensors.js';
 export type { ByteRange, FileSource, ReadOptions, StreamOptions } from './source.js';
 export { type RawTensor, type StreamTensorsOptions, streamTensors } from './stream-tensors.js';
+export {
+  describeWeightMemory,
+  type StoredDtype,
+  storedBytes,
+  storedDtype,
+  type WeightMemory,
+  type WeightPrecision,
+  weightMemoryOf,
+} from './weight-storage.js';

@@ -11,12 +11,15 @@ import { findWeightFiles, readCheckpointHeaders, readTextIfExists, type TensorLo
 import { DTYPE_BYTES, isFloatDtype } from './dtype.js';
 import { dataLength, type SafetensorsHeader } from './safetensors.js';
 import type { FileSource, ReadOptions } from './source.js';
+import { storedDtype, type WeightMemory, type WeightPrecision, weightMemoryOf } from './weight-storage.js';
 
 export interface InspectOptions extends ReadOptions {
   /** The GPU's largest single buffer (min of maxBufferSize and maxStorageBufferBindingSize), in bytes. */
   maxBufferBytes?: number;
   /** A budget for all weights together on the GPU, in bytes. */
   maxTotalBytes?: number;
+  /** Keep F16/BF16 matrices at 16 bits on the GPU ('checkpoint', the default) or widen them to f32. */
+  weightPrecision?: WeightPrecision;
 }
 
 export interface ResolvedTensor {
@@ -38,6 +41,8 @@ export interface ModelInspection {
   checkpointBytes: number;
   /** What the canonical tensors take on the GPU as fp32 (a tied W_U is not counted: the engine reads W_E transposed). */
   fp32Bytes: number;
+  /** What the canonical tensors take on the GPU as loaded (16-bit matrices of F16/BF16 checkpoints halve it). */
+  gpuWeights: WeightMemory;
   /** The largest canonical tensor as fp32: it must fit one GPU buffer. */
   largestTensor: { name: string; shape: number[]; bytes: number };
   tensors: ResolvedTensor[];
@@ -61,13 +66,15 @@ export async function inspectModel(source: FileSource, options: InspectOptions =
     parametersByDtype[info.dtype] = (parametersByDtype[info.dtype] ?? 0) + n;
   }
   let fp32Bytes = 0;
+  const stored: { elements: number; dtype: ReturnType<typeof storedDtype> }[] = [];
   let largest = { name: '', shape: [] as number[], bytes: 0 };
   // loadModel and loadModelCpu skip a tied unembedding (a 262k × 640 vocabulary would otherwise count twice).
   const tiedUnembed = config.tiedEmbeddings && !config.unembedBias;
-  for (const { mapping } of resolved) {
+  for (const { mapping, from } of resolved) {
     if (tiedUnembed && mapping.canonical === 'unembed.W_U') continue;
     const bytes = 4 * mapping.shape.reduce((a, b) => a * b, 1);
     fp32Bytes += bytes;
+    stored.push({ elements: bytes / 4, dtype: storedDtype(mapping.canonical, from.info.dtype, options.weightPrecision) });
     if (bytes > largest.bytes) largest = { name: mapping.canonical, shape: mapping.shape, bytes };
   }
   const files = [...headers.values()].map((h) => ({ name: h.file, bytes: h.fileSize ?? h.dataStart + dataLength(h) }));
@@ -81,6 +88,7 @@ export async function inspectModel(source: FileSource, options: InspectOptions =
     parametersByDtype,
     checkpointBytes: files.reduce((s, f) => s + f.bytes, 0),
     fp32Bytes,
+    gpuWeights: weightMemoryOf(stored),
     largestTensor: largest,
     tensors: resolved,
   };
@@ -94,8 +102,9 @@ export function checkLimits(report: ModelInspection, limits: { maxBufferBytes?: 
   if (limits.maxBufferBytes !== undefined && t.bytes > limits.maxBufferBytes) {
     throw new ModelTooLargeError(`The largest weight (${t.name}, [${t.shape.join(', ')}])`, t.bytes, limits.maxBufferBytes, "this GPU's largest buffer");
   }
-  if (limits.maxTotalBytes !== undefined && report.fp32Bytes > limits.maxTotalBytes) {
-    throw new ModelTooLargeError('This model', report.fp32Bytes, limits.maxTotalBytes, 'the GPU memory budget');
+  if (limits.maxTotalBytes !== undefined && report.gpuWeights.bytes > limits.maxTotalBytes) {
+    const half = report.gpuWeights.dtypes.find((d) => d !== 'f32');
+    throw new ModelTooLargeError('This model', report.gpuWeights.bytes, limits.maxTotalBytes, 'the GPU memory budget', half ? `${half} matrices` : 'fp32');
   }
 }
 

@@ -17,8 +17,9 @@ export interface CanonicalTensor {
   name: string;
   shape: number[];
   data: Float32Array;
-  /** The checkpoint tensor it came from. */
+  /** The checkpoint tensor it came from, and that tensor's stored dtype (F32, F16, BF16, F64). */
   source: string;
+  sourceDtype: string;
 }
 
 export interface LoadModelOptions extends InspectOptions {
@@ -104,7 +105,7 @@ export async function* canonicalTensors(source: FileSource, inspection: ModelIns
     for (const t of targets) {
       const out = applyTransform(raw.data, raw.shape, t.mapping.transform);
       seen.add(t.mapping.canonical);
-      yield { name: t.mapping.canonical, shape: out.shape, data: out.data, source: raw.name };
+      yield { name: t.mapping.canonical, shape: out.shape, data: out.data, source: raw.name, sourceDtype: raw.dtype };
     }
   }
   for (const t of wanted) if (!seen.has(t.mapping.canonical)) throw new MissingTensorError(t.mapping.canonical, t.mapping.source);
