@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { type AtlasResult, parseHeads } from '@headscope/analysis';
 import {
   act,
+  describeWeightMemory,
   encodeSafetensors,
   findOnnxGraph,
   type HeadscopeTokenizer,
@@ -31,6 +32,10 @@ export interface RunSummary {
   bos: boolean;
   /** What ran the model: Headscope's WebGPU engine, or onnxruntime-web (WASM) for an ONNX export. */
   engine: 'webgpu' | 'onnxruntime-web';
+  /** GPU memory of the weights (WebGPU engine): "weights 298 KB as bf16 (556 KB as f32)", and the two byte counts. */
+  weights?: string;
+  weight_bytes?: number;
+  weight_bytes_f32?: number;
   out?: string;
   interventions?: Intervention[];
 }
@@ -165,6 +170,9 @@ export async function executeRun(args: CommonArgs & { out: string; calibration?:
       tokens: ids.length,
       bos,
       engine: 'webgpu',
+      weights: describeWeightMemory(model.weightMemory),
+      weight_bytes: model.weightMemory.bytes,
+      weight_bytes_f32: model.weightMemory.fp32Bytes,
       out: args.out,
       ...(interventions.length > 0 ? { interventions } : {}),
     };

@@ -52,7 +52,17 @@ describe('headscope CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'headscope-cli-'));
     const r = cli('run', '--model', join(FIXTURES, 'gpt2'), '--ids', '5,6,7', '--no-bos', '--out', join(dir, 'o.safetensors'));
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ family: 'gpt2', tokens: 3, bos: false });
+    expect(JSON.parse(r.stdout)).toMatchObject({ family: 'gpt2', tokens: 3, bos: false, weights: expect.stringMatching(/^weights [\d.]+ KB as f32$/) });
+  });
+
+  it('run on a BF16 checkpoint prints its weights kept at 16 bits beside their fp32 size', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'headscope-cli-'));
+    const r = cli('run', '--model', join(FIXTURES, 'qwen2'), '--ids', '5,6,7', '--out', join(dir, 'o.safetensors'));
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.weights).toMatch(/^weights [\d.]+ KB as bf16 \([\d.]+ KB as f32\)$/);
+    expect(s.weight_bytes / s.weight_bytes_f32).toBeGreaterThan(0.5);
+    expect(s.weight_bytes / s.weight_bytes_f32).toBeLessThan(0.6);
   });
 
   it('generate prints the greedy continuation transformers gives', () => {

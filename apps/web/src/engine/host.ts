@@ -447,12 +447,19 @@ function summarise(r: ModelInspection, limit: number | 'cpu'): ModelSummary {
     parameters: r.parameters,
     checkpointBytes: r.checkpointBytes,
     fp32Bytes: r.fp32Bytes,
+    ...(halfWeights(r, limit) ?? {}),
     captureBytes: c.nLayers * layerCapture,
     captureTokens: T,
     largestTensor: { name: r.largestTensor.name, bytes: r.largestTensor.bytes },
     ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }),
     fits: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true },
   };
+}
+
+/** The 16-bit weights of an F16/BF16 checkpoint on the WebGPU engine (the CPU path widens everything to fp32). */
+function halfWeights(r: ModelInspection, limit: number | 'cpu'): Pick<ModelSummary, 'gpuWeights'> | undefined {
+  const as = r.gpuWeights.dtypes.find((d) => d !== 'f32');
+  return limit === 'cpu' || !as ? undefined : { gpuWeights: { bytes: r.gpuWeights.bytes, as } };
 }
 
 /** The ONNX path's report for the UI: runs wherever onnxruntime-web does; what it cannot do, said once. */

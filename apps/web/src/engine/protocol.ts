@@ -30,6 +30,8 @@ export interface ModelSummary {
   checkpointBytes: number;
   /** Weights on the GPU as fp32. */
   fp32Bytes: number;
+  /** Weights on the GPU as the WebGPU engine keeps them, when an F16/BF16 checkpoint's matrices stay 16-bit. */
+  gpuWeights?: { bytes: number; as: 'f16' | 'bf16' };
   /** Attention capture (every layer and head, fp32) of a `captureTokens`-token prompt. */
   captureBytes: number;
   captureTokens: number;
