@@ -22,11 +22,11 @@ export function ModelFacts({ m }: { m: ModelSummary | LoadedSummary }) {
       <dd>{formatBytes(m.checkpointBytes)}</dd>
       <dt>GPU memory</dt>
       <dd>
-        {formatBytes((m.gpuWeights?.bytes ?? m.fp32Bytes) + m.captureBytes)} (
+        {formatBytes((m.gpuWeights?.bytes ?? m.fp32Bytes) + m.captureBytes)}:{' '}
         {m.gpuWeights
-          ? `${formatBytes(m.gpuWeights.bytes)} weights as ${m.gpuWeights.as}, ${formatBytes(m.fp32Bytes)} as fp32`
+          ? `${formatBytes(m.gpuWeights.bytes)} weights as ${m.gpuWeights.as} (${formatBytes(m.fp32Bytes)} as fp32)`
           : `${formatBytes(m.fp32Bytes)} weights as fp32`}{' '}
-        + {formatBytes(m.captureBytes)} attention for a {m.captureTokens}-token prompt)
+        + {formatBytes(m.captureBytes)} attention for a {m.captureTokens}-token prompt
       </dd>
       <dt>Largest weight</dt>
       <dd>
