@@ -322,12 +322,13 @@ export class Transformer {
 /**
  * W_Q | W_K | W_V joined column-wise ([d, q + k + v], bias likewise), so the three projections are one
  * product: at T = 1024 the separate N = 768 products left most of a large GPU idle, and each dispatch costs
- * recording time. Only for f32 [in, out] weights whose biases are all present or all absent.
+ * recording time. Only for [in, out] weights of one dtype (f32, or 16-bit kept from the checkpoint) whose
+ * biases are all present or all absent.
  */
 function fuseQkv(ctx: GpuContext, lw: LayerWeights): Linear | undefined {
   const lins = [lw.q, lw.k, lw.v];
   const biased = lins.filter((l) => l.b).length;
-  if (lins.some((l) => l.transB || l.w.dtype !== 'f32' || l.w.shape.length !== 2) || (biased !== 0 && biased !== 3)) return undefined;
+  if (lins.some((l) => l.transB || l.w.dtype !== lw.q.w.dtype || l.w.shape.length !== 2) || (biased !== 0 && biased !== 3)) return undefined;
   const rows = lw.q.w.shape[0]!;
   const w = concatColumns(ctx, [lw.q.w, lw.k.w, lw.v.w], rows);
   return { w, transB: false, ...(biased ? { b: concatColumns(ctx, [lw.q.b!, lw.k.b!, lw.v.b!], 1) } : {}) };

@@ -81,6 +81,8 @@ for (const { name, dtype } of CASES) {
       expect((await inspectModel(new NodeDirSource(dir), { weightPrecision: 'f32' })).gpuWeights.bytes).toBe(f.bytes);
       expect(half.transformer.weights.layers[0]!.mlpIn.w.dtype).toBe(fmt);
       expect(half.transformer.weights.embed.dtype).toBe(fmt);
+      // The fused QKV projection the forward pass builds is 16-bit too.
+      expect(half.transformer.weights.layers[0]!.qkv?.w.dtype).toBe(fmt);
       expect(half.transformer.weights.lnFinal.w?.dtype).toBe('f32');
     });
 

@@ -4,6 +4,7 @@
  * by summation order, and gathers are exact.
  */
 import { describe, expect, it } from 'vitest';
+import { concatColumns } from '../../src/kernels/columns.js';
 import { embedding } from '../../src/kernels/embedding.js';
 import { embeddingRef } from '../../src/kernels/embedding.ref.js';
 import { gatherColumns } from '../../src/kernels/head-logits.js';
@@ -130,6 +131,27 @@ describe('16-bit weights in the kernels', () => {
       expectClose(await ctx.readF32(gatherColumns(ctx, { table: t16, ids: ctx.upload(ids) })), gatherColumnsRef(table, R, ids), 0);
       expect([...(await ctx.readF32(t16))]).toEqual([...table]);
       expect([...(await ctx.readF32(t16, 27, 11))]).toEqual([...table.subarray(27, 38)]);
+    });
+  }
+
+  for (const format of FORMATS) {
+    it(`${format} concatColumns joins odd-width parts word by word, bit for bit (fused QKV of 16-bit weights)`, async () => {
+      const ctx = gpu();
+      const rows = 5;
+      const widths = [3, 5, 2];
+      const parts = widths.map((w, i) => roundToHalf(randn(rows * w, 40 + i), format));
+      const joined = concatColumns(ctx, await Promise.all(parts.map((p, i) => ctx.uploadHalf(p, [rows, widths[i]!], format))), rows);
+      expect(joined.dtype).toBe(format);
+      expect(joined.byteLength).toBe(Math.ceil((rows * 10) / 2) * 4);
+      const want = new Float32Array(rows * 10);
+      for (let r = 0; r < rows; r++) {
+        let c = 0;
+        parts.forEach((p, i) => {
+          want.set(p.subarray(r * widths[i]!, (r + 1) * widths[i]!), r * 10 + c);
+          c += widths[i]!;
+        });
+      }
+      expect([...(await ctx.readF32(joined))]).toEqual([...want]);
     });
   }
 
