@@ -30,7 +30,7 @@ export function ModelFacts({ m }: { m: ModelSummary | LoadedSummary }) {
       </dd>
       <dt>Largest weight</dt>
       <dd>
-        {m.largestTensor.name}, {formatBytes(m.largestTensor.bytes)} as fp32
+        {m.largestTensor.name}, {formatBytes(m.largestTensor.bytes)} as {m.largestTensor.as ?? 'fp32'}
         {m.maxBufferBytes !== undefined ? ` (one GPU buffer here holds up to ${formatBytes(m.maxBufferBytes)})` : ''}
       </dd>
       <dt>This adapter</dt>

@@ -429,8 +429,10 @@ function summarise(r: ModelInspection, limit: number | 'cpu'): ModelSummary {
       `without WebGPU, models run on the CPU up to ${(CPU_MAX_PARAMETERS / 1e6).toFixed(0)}M parameters and this one has ${(r.parameters / 1e6).toFixed(1)}M (use a browser with WebGPU)`,
     );
   }
-  if (r.largestTensor.bytes > maxBufferBytes) {
-    reasons.push(`its largest weight (${r.largestTensor.name}) needs ${mb(r.largestTensor.bytes)}, but this adapter allows ${mb(maxBufferBytes)} per buffer`);
+  // The WebGPU engine keeps F16/BF16 matrices at 16 bits; the CPU path holds fp32.
+  const largest = limit === 'cpu' ? { ...r.largestTensor, dtype: 'f32' as const } : r.largestStored;
+  if (largest.bytes > maxBufferBytes) {
+    reasons.push(`its largest weight (${largest.name}) needs ${mb(largest.bytes)}, but this adapter allows ${mb(maxBufferBytes)} per buffer`);
   }
   if (layerCapture > maxBufferBytes)
     reasons.push(`one layer's attention for ${T} tokens needs ${mb(layerCapture)}, above the ${mb(maxBufferBytes)} per buffer`);
@@ -450,7 +452,7 @@ function summarise(r: ModelInspection, limit: number | 'cpu'): ModelSummary {
     ...(halfWeights(r, limit) ?? {}),
     captureBytes: c.nLayers * layerCapture,
     captureTokens: T,
-    largestTensor: { name: r.largestTensor.name, bytes: r.largestTensor.bytes },
+    largestTensor: { name: largest.name, bytes: largest.bytes, ...(largest.dtype !== 'f32' ? { as: largest.dtype } : {}) },
     ...(limit === 'cpu' ? {} : { maxBufferBytes: limit }),
     fits: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true },
   };

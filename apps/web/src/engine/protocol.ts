@@ -35,7 +35,8 @@ export interface ModelSummary {
   /** Attention capture (every layer and head, fp32) of a `captureTokens`-token prompt. */
   captureBytes: number;
   captureTokens: number;
-  largestTensor: { name: string; bytes: number };
+  /** The largest weight as the engine holds it ('f16'/'bf16': kept at 16 bits; absent: fp32). */
+  largestTensor: { name: string; bytes: number; as?: 'f16' | 'bf16' };
   /** The adapter's largest buffer (every weight tensor must fit one); absent on the CPU path. */
   maxBufferBytes?: number;
   /** Whether this adapter's limits (or the CPU path's size limit) allow the model, and if not, why. */

@@ -11,7 +11,7 @@ import { findWeightFiles, readCheckpointHeaders, readTextIfExists, type TensorLo
 import { DTYPE_BYTES, isFloatDtype } from './dtype.js';
 import { dataLength, type SafetensorsHeader } from './safetensors.js';
 import type { FileSource, ReadOptions } from './source.js';
-import { storedDtype, type WeightMemory, type WeightPrecision, weightMemoryOf } from './weight-storage.js';
+import { type StoredDtype, storedBytes, storedDtype, type WeightMemory, type WeightPrecision, weightMemoryOf } from './weight-storage.js';
 
 export interface InspectOptions extends ReadOptions {
   /** The GPU's largest single buffer (min of maxBufferSize and maxStorageBufferBindingSize), in bytes. */
@@ -45,6 +45,8 @@ export interface ModelInspection {
   gpuWeights: WeightMemory;
   /** The largest canonical tensor as fp32: it must fit one GPU buffer. */
   largestTensor: { name: string; shape: number[]; bytes: number };
+  /** The largest canonical tensor as loaded (a 16-bit matrix takes half its fp32 bytes): the one GPU buffer limit that applies. */
+  largestStored: { name: string; shape: number[]; bytes: number; dtype: StoredDtype };
   tensors: ResolvedTensor[];
 }
 
@@ -66,15 +68,19 @@ export async function inspectModel(source: FileSource, options: InspectOptions =
     parametersByDtype[info.dtype] = (parametersByDtype[info.dtype] ?? 0) + n;
   }
   let fp32Bytes = 0;
-  const stored: { elements: number; dtype: ReturnType<typeof storedDtype> }[] = [];
+  const stored: { elements: number; dtype: StoredDtype }[] = [];
   let largest = { name: '', shape: [] as number[], bytes: 0 };
+  let largestStored = { ...largest, dtype: 'f32' as StoredDtype };
   // loadModel and loadModelCpu skip a tied unembedding (a 262k × 640 vocabulary would otherwise count twice).
   const tiedUnembed = config.tiedEmbeddings && !config.unembedBias;
   for (const { mapping, from } of resolved) {
     if (tiedUnembed && mapping.canonical === 'unembed.W_U') continue;
     const bytes = 4 * mapping.shape.reduce((a, b) => a * b, 1);
     fp32Bytes += bytes;
-    stored.push({ elements: bytes / 4, dtype: storedDtype(mapping.canonical, from.info.dtype, options.weightPrecision) });
+    const dtype = storedDtype(mapping.canonical, from.info.dtype, options.weightPrecision);
+    stored.push({ elements: bytes / 4, dtype });
+    const kept = storedBytes(bytes / 4, dtype);
+    if (kept > largestStored.bytes) largestStored = { name: mapping.canonical, shape: mapping.shape, bytes: kept, dtype };
     if (bytes > largest.bytes) largest = { name: mapping.canonical, shape: mapping.shape, bytes };
   }
   const files = [...headers.values()].map((h) => ({ name: h.file, bytes: h.fileSize ?? h.dataStart + dataLength(h) }));
@@ -90,6 +96,7 @@ export async function inspectModel(source: FileSource, options: InspectOptions =
     fp32Bytes,
     gpuWeights: weightMemoryOf(stored),
     largestTensor: largest,
+    largestStored,
     tensors: resolved,
   };
   checkLimits(report, options);
@@ -98,9 +105,15 @@ export async function inspectModel(source: FileSource, options: InspectOptions =
 
 /** Throws ModelTooLargeError when the report exceeds the limits passed in. */
 export function checkLimits(report: ModelInspection, limits: { maxBufferBytes?: number; maxTotalBytes?: number }): void {
-  const { largestTensor: t } = report;
+  const { largestStored: t } = report;
   if (limits.maxBufferBytes !== undefined && t.bytes > limits.maxBufferBytes) {
-    throw new ModelTooLargeError(`The largest weight (${t.name}, [${t.shape.join(', ')}])`, t.bytes, limits.maxBufferBytes, "this GPU's largest buffer");
+    throw new ModelTooLargeError(
+      `The largest weight (${t.name}, [${t.shape.join(', ')}])`,
+      t.bytes,
+      limits.maxBufferBytes,
+      "this GPU's largest buffer",
+      t.dtype === 'f32' ? 'fp32' : t.dtype,
+    );
   }
   if (limits.maxTotalBytes !== undefined && report.gpuWeights.bytes > limits.maxTotalBytes) {
     const half = report.gpuWeights.dtypes.find((d) => d !== 'f32');

@@ -1,7 +1,7 @@
 /**
  * A 262k-vocabulary checkpoint shaped as Gemma-3-270M, read by its headers only (the weight file is sparse:
  * no data was written): what the model picker shows before any download must say that the 262,144 × 640
- * embedding fits one GPU binding of 1 GiB as fp32, and name it when a smaller limit refuses the model.
+ * embedding fits one GPU binding of 1 GiB as fp32 (512 MiB kept as bf16), and name it when a smaller limit refuses the model.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,17 +50,26 @@ describe('Gemma-3-270M-shaped checkpoint: size report before download', () => {
     expect(report.fp32Bytes).toBe(4 * report.parameters);
   });
 
-  it('the largest weight is embed.W_E, 640 MiB as fp32: inside a 1 GiB binding, refused (by name) under 512 MiB', () => {
+  it('the largest weight is embed.W_E, 640 MiB as fp32 and 320 MiB kept as bf16: inside 512 MiB, refused (by name) under 256 MiB', async () => {
     expect(report.largestTensor).toEqual({ name: 'embed.W_E', shape: [262144, 640], bytes: 640 * MiB });
-    expect(() => checkLimits(report, { maxBufferBytes: 1024 * MiB })).not.toThrow();
-    let err: unknown;
-    try {
-      checkLimits(report, { maxBufferBytes: 512 * MiB });
-    } catch (e) {
-      err = e;
-    }
+    expect(report.largestStored).toEqual({ name: 'embed.W_E', shape: [262144, 640], bytes: 320 * MiB, dtype: 'bf16' });
+    expect(() => checkLimits(report, { maxBufferBytes: 512 * MiB })).not.toThrow();
+    const refusal = (r: ModelInspection, limit: number): Error => {
+      try {
+        checkLimits(r, { maxBufferBytes: limit });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a refusal');
+    };
+    const err = refusal(report, 256 * MiB);
     expect(err).toBeInstanceOf(ModelTooLargeError);
-    expect((err as Error).message).toContain('embed.W_E');
-    expect((err as Error).message).toContain('262144, 640');
+    expect(err.message).toContain('embed.W_E');
+    expect(err.message).toContain('262144, 640');
+    expect(err.message).toContain('needs 336 MB as bf16');
+    // Widened to fp32 it needs the whole 640 MiB: refused under 512 MiB as before.
+    const f32 = await inspectModel(new NodeDirSource(dir), { weightPrecision: 'f32' });
+    expect(() => checkLimits(f32, { maxBufferBytes: 1024 * MiB })).not.toThrow();
+    expect(refusal(f32, 512 * MiB).message).toContain('as fp32');
   });
 });
