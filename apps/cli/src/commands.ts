@@ -36,6 +36,8 @@ export interface RunSummary {
   weights?: string;
   weight_bytes?: number;
   weight_bytes_f32?: number;
+  /** GPU memory the WebGPU engine estimated for the pass before running it (maps, activations, logits). */
+  estimated_bytes?: number;
   out?: string;
   interventions?: Intervention[];
 }
@@ -149,6 +151,8 @@ export async function executeRun(args: CommonArgs & { out: string; calibration?:
     const c = model.config;
     const interventions = args.calibration ? runInterventions(args.calibration, c.nLayers, c.nHeads) : [];
     const pre = args.calibration?.pre === true;
+    // Estimated before running; a run that cannot fit is refused by the forward pass (RunTooLargeError) with these figures.
+    const estimated = model.transformer.estimate(ids.length, { capture: { layers: 'all', pre } });
     const { logits, attention } = model.run(ids, { interventions, capture: { layers: 'all', pre } });
     const tensors: TensorToWrite[] = [
       { name: 'input_ids', shape: [ids.length], data: Int32Array.from(ids) },
@@ -173,6 +177,7 @@ export async function executeRun(args: CommonArgs & { out: string; calibration?:
       weights: describeWeightMemory(model.weightMemory),
       weight_bytes: model.weightMemory.bytes,
       weight_bytes_f32: model.weightMemory.fp32Bytes,
+      estimated_bytes: estimated.totalBytes,
       out: args.out,
       ...(interventions.length > 0 ? { interventions } : {}),
     };

@@ -37,6 +37,8 @@ describe('headscope CLI', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ family: 'llama', layers: 3, heads: 4, kv_heads: 2, tokens: ref.input_ids.length, bos: true });
+    // The estimate made before running covers at least the 3 layers × 4 heads × T² maps written.
+    expect(summary.estimated_bytes).toBeGreaterThanOrEqual(3 * 4 * ref.input_ids.length ** 2 * 4);
     const got = await readAll(dir, 'out.safetensors');
     const want = await readAll(join(FIXTURES, 'llama_gqa'), 'reference.safetensors');
     expect(Array.from(got.get('input_ids')!.data)).toEqual(ref.input_ids);

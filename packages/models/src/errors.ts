@@ -3,6 +3,9 @@
  * and `fix` alone is one sentence the user can act on. Every bad input the loader can meet ends in one of
  * these (never a raw TypeError/RangeError), so the app can show it and keep the session.
  */
+import { formatBytes } from '@headscope/wgpu-kernels';
+import type { RunCost } from './engine/run-cost.js';
+
 export class ModelLoadError extends Error {
   readonly fix: string;
   constructor(what: string, fix: string, options?: { cause?: unknown }) {
@@ -189,6 +192,29 @@ export class ContextLengthError extends ModelLoadError {
     readonly nCtx: number,
   ) {
     super(`The prompt has ${tokens} tokens, but the model's context holds ${nCtx}.`, `Shorten the prompt by at least ${tokens - nCtx} tokens.`);
+  }
+}
+
+/**
+ * A run whose buffers would not fit: a single buffer above the adapter's binding limit, or a total above the
+ * caller's budget. Thrown before anything runs, with the estimate, so the app can show what to change.
+ */
+export class RunTooLargeError extends ModelLoadError {
+  constructor(
+    readonly cost: RunCost,
+    readonly what: string,
+    readonly bytes: number,
+    readonly allowedBytes: number,
+    where: string,
+  ) {
+    super(
+      `This run of ${cost.tokens} tokens needs ${formatBytes(bytes)} for ${what}, but ${formatBytes(allowedBytes)} is allowed ${where}.`,
+      /maps/.test(what)
+        ? 'Keep the maps of fewer layers or heads (capture layers, capture heads: each head then gets its own buffer) and ask for reductions only (capture stats), or use a shorter prompt.'
+        : /logits/.test(what)
+          ? "Ask for the last position's logits only (logits: 'last'), or use a shorter prompt."
+          : "Use a shorter prompt, keep fewer layers' maps, or a smaller model.",
+    );
   }
 }
 

@@ -13,6 +13,7 @@ export * from './engine/forward.js';
 export * from './engine/head-attribution.js';
 export * from './engine/interventions.js';
 export * from './engine/ov-circuit.js';
+export * from './engine/run-cost.js';
 export * from './engine/upload.js';
 export * from './engine/weight-access.js';
 export * from './engine/weights.js';

@@ -9,6 +9,7 @@ export * from './kernels/attention-stats.ref.js';
 export * from './kernels/columns.js';
 export * from './kernels/embedding.js';
 export * from './kernels/embedding.ref.js';
+export * from './kernels/flash-attention.js';
 export * from './kernels/gated-product.js';
 export * from './kernels/gated-product.ref.js';
 export * from './kernels/head-logits.js';

@@ -18,19 +18,45 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
     queries: number,
     keys: number,
     queryOffset: number,
+    /** Reductions computed in the forward pass for layers without whole-layer maps (online softmax); owned from here on. */
+    statsOnly: ReadonlyMap<number, AttentionStats> = new Map(),
+    /** Per-head maps ([T, Tk] each) of layers captured with capture.heads; owned from here on. */
+    private readonly headMaps: ReadonlyMap<number, ReadonlyMap<number, GpuTensor>> = new Map(),
     /** Takes the map buffers on release (the forward pass reuses them); default: back to the pool. */
     private readonly recycle?: (maps: GpuTensor[]) => void,
   ) {
-    super(layers, nHeads, queries, keys, queryOffset);
+    super(
+      layers,
+      nHeads,
+      queries,
+      keys,
+      queryOffset,
+      new Set(statsOnly.keys()),
+      new Map([...headMaps].map(([l, m]) => [l, [...m.keys()].sort((a, b) => a - b)])),
+    );
+    for (const [l, s] of statsOnly) this.statsCache.set(l, s);
   }
 
   async head(layer: number, head: number, options: { pre?: boolean } = {}): Promise<Float32Array> {
     this.checkHead(head);
+    const own = this.headMaps.get(layer);
+    if (own && !options.pre) {
+      const t = own.get(head);
+      if (!t || this.released) this.maps(layer); // throws with what was kept
+      return this.ctx.readF32(t!);
+    }
     const n = this.queries * this.keys;
     return this.ctx.readF32(this.maps(layer, options.pre), head * n, n);
   }
 
   async layer(layer: number, options: { pre?: boolean } = {}): Promise<Float32Array> {
+    const own = this.headMaps.get(layer);
+    if (own && own.size === this.nHeads && !options.pre) {
+      const n = this.queries * this.keys;
+      const out = new Float32Array(this.nHeads * n);
+      for (let h = 0; h < this.nHeads; h++) out.set(await this.head(layer, h), h * n);
+      return out;
+    }
     return this.ctx.readF32(this.maps(layer, options.pre));
   }
 
@@ -117,6 +143,7 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
     const maps = [...this.layers.values()].flatMap((l) => (l.pre ? [l.probs, l.pre] : [l.probs]));
     if (this.recycle) this.recycle(maps);
     else this.ctx.release(...maps);
+    for (const m of this.headMaps.values()) this.ctx.release(...m.values());
     for (const s of this.statsCache.values()) this.ctx.release(s.colMean, s.entropy, s.argmax, s.firstMass);
     this.statsCache.clear();
   }

@@ -1,17 +1,52 @@
-/** Which attention maps to keep. Capture is per layer (all heads of a captured layer). Default: every layer. */
+export type LayerSelection = 'all' | 'none' | readonly number[];
+
+/**
+ * What a run keeps of its attention. Maps are per layer (all heads of a kept layer, T×Tk each); per-head
+ * reductions need no maps (an online softmax and a second pass that recomputes the probabilities), so
+ * they can cover every layer of a long prompt. Default: every layer's maps, as before budgets existed.
+ */
 export interface CaptureSpec {
-  layers?: 'all' | 'none' | readonly number[];
+  layers?: LayerSelection;
   /** Also keep the maps before the post-softmax rewrite (before/after views of ACT). */
   pre?: boolean;
+  /** Layers whose per-head reductions (HeadStats) are computed without keeping maps. Default none. */
+  stats?: LayerSelection;
+  /**
+   * Keep the maps of only these heads of the captured layers, each in its own [T, Tk] buffer (so a long
+   * prompt's layer need not fit one binding); the layers' other heads get reductions. Default: all heads,
+   * in one [H, T, Tk] buffer per layer. Not with `pre` or a post-softmax rewrite (those keep whole layers).
+   */
+  heads?: readonly number[];
+}
+
+function resolveLayers(layers: LayerSelection, nLayers: number, what: string): Set<number> {
+  if (layers === 'none') return new Set();
+  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`${what} layer ${l}: the model has layers 0..${nLayers - 1}`);
+  return new Set(layers);
 }
 
 /** The layers a spec captures (GPU and CPU forward passes alike); a layer the model lacks is a RangeError. */
 export function resolveCapture(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
-  const layers = spec?.layers ?? 'all';
-  if (layers === 'none') return new Set();
-  if (layers === 'all') return new Set(Array.from({ length: nLayers }, (_, i) => i));
-  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`capture layer ${l}: the model has layers 0..${nLayers - 1}`);
-  return new Set(layers);
+  return resolveLayers(spec?.layers ?? 'all', nLayers, 'capture');
+}
+
+/** The layers whose reductions are wanted without their maps (layers whose maps are kept excluded). */
+export function resolveStatsOnly(spec: CaptureSpec | undefined, nLayers: number): Set<number> {
+  const maps = resolveCapture(spec, nLayers);
+  const stats = resolveLayers(spec?.stats ?? 'none', nLayers, 'stats');
+  for (const l of maps) stats.delete(l);
+  return stats;
+}
+
+/**
+ * The heads whose maps are kept one by one (capture.heads), or undefined for whole layers (also when `pre`
+ * asks for the pre-rewrite copy, which the materialising kernel makes for whole layers only).
+ */
+export function resolveHeads(spec: CaptureSpec | undefined, nHeads: number): readonly number[] | undefined {
+  if (!spec?.heads || spec.pre) return undefined;
+  for (const h of spec.heads) if (!Number.isInteger(h) || h < 0 || h >= nHeads) throw new RangeError(`capture head ${h}: the model has heads 0..${nHeads - 1}`);
+  return [...new Set(spec.heads)].sort((a, b) => a - b);
 }
 
 /** One captured layer: [H, T, Tk] probabilities after the rewrite, and before it when asked for. */
@@ -73,20 +108,45 @@ export abstract class CapturedMaps<T> {
     readonly keys: number,
     /** Absolute position of query row 0 (KV-cache past length). */
     readonly queryOffset: number,
+    /** Layers with reductions but no whole-layer maps. */
+    private readonly statsOnly: ReadonlySet<number> = new Set(),
+    /** Layers whose maps were kept for some heads, each head on its own (capture.heads). */
+    protected readonly keptHeads: ReadonlyMap<number, readonly number[]> = new Map(),
   ) {}
 
+  /** Layers with maps: whole layers, and layers with the maps of some heads. */
   get capturedLayers(): number[] {
-    return [...this.layers.keys()].sort((a, b) => a - b);
+    return [...new Set([...this.layers.keys(), ...this.keptHeads.keys()])].sort((a, b) => a - b);
   }
 
+  /** Layers whose `stats` can be read: those with maps and those with reductions only. */
+  get statsLayers(): number[] {
+    return [...new Set([...this.layers.keys(), ...this.statsOnly])].sort((a, b) => a - b);
+  }
+
+  hasStats(layer: number): boolean {
+    return this.layers.has(layer) || this.statsOnly.has(layer);
+  }
+
+  /** Whether maps exist for the layer (some head of it) or for that head of it. */
   has(layer: number, head?: number): boolean {
+    const kept = this.keptHeads.get(layer);
+    if (kept) return head === undefined || kept.includes(head);
     return this.layers.has(layer) && (head === undefined || (head >= 0 && head < this.nHeads));
   }
 
   protected maps(layer: number, pre = false): T {
     if (this.released) throw new Error('this attention capture was released (a newer run replaced it)');
     const l = this.layers.get(layer);
-    if (!l) throw new RangeError(`layer ${layer} was not captured (captured: ${this.capturedLayers.join(', ') || 'none'})`);
+    if (!l) {
+      const kept = this.keptHeads.get(layer);
+      const statsNote = kept
+        ? `; only heads ${kept.join(', ')} were kept, each on its own (read them with head())`
+        : this.statsOnly.has(layer)
+          ? '; it has reductions only (stats), not maps'
+          : '';
+      throw new RangeError(`layer ${layer} was not captured (captured: ${this.capturedLayers.join(', ') || 'none'})${statsNote}`);
+    }
     if (pre && !l.pre) throw new RangeError(`layer ${layer} has no pre-rewrite capture; run with capture.pre = true`);
     return pre ? l.pre! : l.probs;
   }

@@ -11,8 +11,17 @@ export type CpuCapturedLayer = CapturedLayerOf<Float32Array>;
 export class CpuAttentionStore extends CapturedMaps<Float32Array> {
   private readonly statsCache = new Map<number, AttentionStatsRef>();
 
-  constructor(layers: ReadonlyMap<number, CpuCapturedLayer>, nHeads: number, queries: number, keys: number, queryOffset = 0) {
-    super(layers, nHeads, queries, keys, queryOffset);
+  /** `statsOnly`: probabilities of layers whose reductions are wanted without keeping maps (reduced here, then dropped). */
+  constructor(
+    layers: ReadonlyMap<number, CpuCapturedLayer>,
+    nHeads: number,
+    queries: number,
+    keys: number,
+    queryOffset = 0,
+    statsOnly: ReadonlyMap<number, Float32Array> = new Map(),
+  ) {
+    super(layers, nHeads, queries, keys, queryOffset, new Set(statsOnly.keys()));
+    for (const [l, probs] of statsOnly) this.statsCache.set(l, attentionStatsRef(probs, nHeads, queries, keys, queryOffset));
   }
 
   /** One head's probabilities, row-major [queries, keys] (a copy). */

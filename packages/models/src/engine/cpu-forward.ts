@@ -17,7 +17,7 @@ import {
   softcapRef,
 } from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
-import { type CaptureSpec, resolveCapture } from './captured-maps.js';
+import { type CaptureSpec, resolveCapture, resolveStatsOnly } from './captured-maps.js';
 import { CpuAttentionStore, type CpuCapturedLayer } from './cpu-attention-store.js';
 import { type CpuModelWeights, type CpuNorm, linearCpu } from './cpu-weights.js';
 import { compileInterventions, type Intervention } from './interventions.js';
@@ -59,12 +59,14 @@ export class CpuTransformer {
       if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
     }
     const captureLayers = resolveCapture(options.capture, c.nLayers);
+    const statsLayers = resolveStatsOnly(options.capture, c.nLayers);
     const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, T);
     const D = c.dModel;
 
     let x = embeddingRef(Uint32Array.from(ids), w.embed, D, w.pos ? { table: w.pos, offset: 0 } : undefined, c.embedScale ?? 1);
     const captured = new Map<number, CpuCapturedLayer>();
     const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
+    const statsOnly = new Map<number, Float32Array>();
 
     for (let l = 0; l < c.nLayers; l++) {
       const lw = w.layers[l]!;
@@ -107,6 +109,7 @@ export class CpuTransformer {
         ...(lh?.act ? { act: lh.act } : {}),
       });
       if (captureLayers.has(l)) captured.set(l, { probs: att.probs, ...(options.capture?.pre ? { pre: att.probsPre } : {}) });
+      if (statsLayers.has(l)) statsOnly.set(l, att.probs);
       let attnOut = linearCpu(att.out, T, lw.o);
       if (lw.ln1Post) attnOut = this.norm(attnOut, lw.ln1Post);
       if (c.parallelResidual) {
@@ -125,7 +128,7 @@ export class CpuTransformer {
     const last = rows === T ? x : x.slice((T - 1) * D, T * D);
     const raw = linearCpu(this.norm(last, w.lnFinal), rows, w.unembed);
     const logits = c.finalSoftcap === undefined ? raw : softcapRef(raw, c.finalSoftcap);
-    return { logits, attention: new CpuAttentionStore(captured, c.nHeads, T, T, 0) };
+    return { logits, attention: new CpuAttentionStore(captured, c.nHeads, T, T, 0, statsOnly) };
   }
 
   private norm(x: Float32Array, n: CpuNorm): Float32Array {

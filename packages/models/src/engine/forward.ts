@@ -1,10 +1,12 @@
 import {
   ACT_PARAMS_PER_HEAD,
+  type AttentionStats,
   activation,
   addInto,
   attention,
   concatColumns,
   embedding,
+  flashAttention,
   type GpuContext,
   type GpuTensor,
   gatedProduct,
@@ -19,8 +21,9 @@ import {
 } from '@headscope/wgpu-kernels';
 import { ContextLengthError } from '../errors.js';
 import { AttentionStore, type CapturedLayer } from './attention-store.js';
-import { type CaptureSpec, resolveCapture } from './captured-maps.js';
+import { type CaptureSpec, resolveCapture, resolveHeads, resolveStatsOnly } from './captured-maps.js';
 import { compileInterventions, type Intervention } from './interventions.js';
+import { checkRunCost, estimateRunCost, type RunCost, type RunShape } from './run-cost.js';
 import { type EngineConfig, gateActivation, type LayerWeights, type Linear, layerAttentionOf, type ModelWeights, type Norm } from './weights.js';
 
 export type { CaptureSpec } from './captured-maps.js';
@@ -32,6 +35,8 @@ export interface ForwardOptions {
   cache?: KvCache;
   /** Logits of every position (analysis) or only the last (decoding). Default 'all'. */
   logits?: 'all' | 'last';
+  /** Refuse (RunTooLargeError) when the estimated GPU memory of the pass exceeds this many bytes. */
+  memoryBudgetBytes?: number;
   /** Keep the last position's per-head outputs, attention rows and final residual (direct logit attribution). */
   keepLast?: boolean;
 }
@@ -109,6 +114,23 @@ export class Transformer {
     return new KvCache(k, v, capacity);
   }
 
+  /** The shapes the run-cost estimate needs (d_ff from the MLP weights). */
+  get runShape(): RunShape {
+    const c = this.config;
+    const dFF = this.weights.layers[0]?.mlpIn.w.shape[1] ?? 0;
+    return { nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, dModel: c.dModel, dHead: c.dHead, dFF, vocabSize: c.vocabSize, gatedMlp: c.gatedMlp };
+  }
+
+  /** What `forward` with these options will allocate, before running it. */
+  estimate(tokens: number, options: Pick<ForwardOptions, 'capture' | 'logits' | 'cache'> = {}): RunCost {
+    return estimateRunCost(this.runShape, {
+      tokens,
+      past: options.cache?.length ?? 0,
+      ...(options.capture ? { capture: options.capture } : {}),
+      ...(options.logits ? { logits: options.logits } : {}),
+    });
+  }
+
   releaseCache(cache: KvCache): void {
     this.ctx.release(...cache.k, ...cache.v);
   }
@@ -126,7 +148,11 @@ export class Transformer {
       if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
     }
 
+    const limits = ctx.limits;
+    checkRunCost(this.estimate(T, options), Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize), options.memoryBudgetBytes);
     const captureLayers = resolveCapture(options.capture, c.nLayers);
+    const statsLayers = resolveStatsOnly(options.capture, c.nLayers);
+    const keptHeads = resolveHeads(options.capture, c.nHeads);
     const hooks = compileInterventions(options.interventions ?? [], c.nLayers, c.nHeads, total, { prefill: past === 0 });
     const temps: GpuTensor[] = [];
     const tmp = (t: GpuTensor) => {
@@ -149,6 +175,8 @@ export class Transformer {
           residual: ctx.createTensor([1, c.dModel], 'f32', 'last.residual'),
         }
       : undefined;
+    const statsOnly = new Map<number, AttentionStats>();
+    const headMaps = new Map<number, Map<number, GpuTensor>>();
     const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
 
     for (let l = 0; l < c.nLayers; l++) {
@@ -194,36 +222,53 @@ export class Transformer {
         keys = cache.k[l]!;
         values = cache.v[l]!;
       }
-      let cap: CapturedLayer | undefined;
-      if (captureLayers.has(l)) {
-        cap = { probs: this.mapsTensor([c.nHeads, T, total], `attn.${l}`) };
-        if (options.capture?.pre) cap.pre = this.mapsTensor([c.nHeads, T, total], `attn.${l}.pre`);
-        captured.set(l, cap);
+      const common = {
+        q,
+        k: keys,
+        v: values,
+        numHeads: c.nHeads,
+        numKvHeads: c.nKvHeads,
+        headDim: c.dHead,
+        kvLength: total,
+        queryOffset: past,
+        ...(c.attnScale !== undefined ? { scale: c.attnScale } : {}),
+        ...(la.window !== null ? { window: la.window } : {}),
+        ...(c.attnSoftcap !== undefined ? { softcap: c.attnSoftcap } : {}),
+        ...(lh?.logitBias ? { logitBias: tmp(ctx.upload(lh.logitBias, [c.nHeads, total], 'logitBias')) } : {}),
+        ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
+      };
+      let att: GpuTensor;
+      if ((captureLayers.has(l) && !keptHeads) || lh?.colScale || lh?.act) {
+        // Kept whole layers, or a post-softmax rewrite (which needs whole rows): the materialising kernel.
+        let cap: CapturedLayer | undefined;
+        if (captureLayers.has(l)) {
+          cap = { probs: this.mapsTensor([c.nHeads, T, total], `attn.${l}`) };
+          if (options.capture?.pre) cap.pre = this.mapsTensor([c.nHeads, T, total], `attn.${l}.pre`);
+          captured.set(l, cap);
+        }
+        att = tmp(
+          attention(ctx, {
+            ...common,
+            ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
+            ...(lh?.act ? { act: tmp(ctx.upload(lh.act, [c.nHeads, ACT_PARAMS_PER_HEAD], 'act')) } : {}),
+            ...(cap ? { capture: cap.probs } : {}),
+            ...(cap?.pre ? { capturePre: cap.pre } : {}),
+          }),
+        );
+      } else {
+        // The online softmax never holds a T×Tk buffer for all heads; reductions, when asked, come from a
+        // second pass, and kept heads' maps are recomputed one head per buffer.
+        const kept = captureLayers.has(l) ? (keptHeads ?? []) : [];
+        const maps = kept.map((head) => ({ head, out: ctx.createTensor([T, total], 'f32', `attn.${l}.h${head}`) }));
+        const r = flashAttention(ctx, { ...common, stats: statsLayers.has(l) || maps.length > 0, maps });
+        att = tmp(r.out);
+        if (r.stats) statsOnly.set(l, r.stats);
+        if (maps.length) headMaps.set(l, new Map(maps.map((m) => [m.head, m.out])));
       }
-      const att = tmp(
-        attention(ctx, {
-          q,
-          k: keys,
-          v: values,
-          numHeads: c.nHeads,
-          numKvHeads: c.nKvHeads,
-          headDim: c.dHead,
-          kvLength: total,
-          queryOffset: past,
-          ...(c.attnScale !== undefined ? { scale: c.attnScale } : {}),
-          ...(la.window !== null ? { window: la.window } : {}),
-          ...(c.attnSoftcap !== undefined ? { softcap: c.attnSoftcap } : {}),
-          ...(lh?.logitBias ? { logitBias: tmp(ctx.upload(lh.logitBias, [c.nHeads, total], 'logitBias')) } : {}),
-          ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
-          ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
-          ...(lh?.act ? { act: tmp(ctx.upload(lh.act, [c.nHeads, ACT_PARAMS_PER_HEAD], 'act')) } : {}),
-          ...(cap ? { capture: cap.probs } : {}),
-          ...(cap?.pre ? { capturePre: cap.pre } : {}),
-        }),
-      );
       if (keep) {
         const width = c.nHeads * c.dHead;
         ctx.copy(att, keep.heads, (T - 1) * width, l * width, width);
+        const cap = captured.get(l);
         for (let hd = 0; cap && hd < c.nHeads; hd++) ctx.copy(cap.probs, keep.attention, (hd * T + T - 1) * total, (l * c.nHeads + hd) * total, total);
       }
       let attnOut = tmp(linear(ctx, att, lw.o));
@@ -263,7 +308,7 @@ export class Transformer {
     ctx.release(...this.spareMaps);
     this.spareMaps = [];
     const recycle = (maps: GpuTensor[]) => this.spareMaps.push(...maps);
-    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past, recycle), ...(keep ? { last: keep } : {}) };
+    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past, statsOnly, headMaps, recycle), ...(keep ? { last: keep } : {}) };
   }
 
   private mapsTensor(shape: number[], label: string): GpuTensor {

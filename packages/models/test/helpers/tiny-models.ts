@@ -2,9 +2,10 @@
  * Tiny checkpoints in each family's real Hugging Face naming and layout (random values), written to a
  * temporary folder with their config.json, for end-to-end loading tests.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildSafetensors, type Entry, f32, randomFloats } from './safetensors.js';
 
 export interface TinyModel {
@@ -93,14 +94,28 @@ export function tinyNeox(): TinyModel {
   return model(config, list);
 }
 
+/** Sizes of tinyLlama; the defaults are the 2-layer, 4-head (2 KV heads) model most tests load. */
+export interface TinyLlamaShape {
+  d: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ff: number;
+  layers: number;
+  vocab: number;
+  nCtx: number;
+}
+
 /** Llama-style (also Qwen2 and Mistral with other flags). head_dim 4 × 4 heads = 16 ≠ hidden 8: exercises the override. */
-export function tinyLlama(o: { modelType?: string; tied?: boolean; qkvBias?: boolean; extra?: Record<string, unknown> } = {}): TinyModel {
-  const d = 8;
-  const q = 16;
-  const kv = 8;
-  const ff = 12;
-  const list: [string, number[]][] = [['model.embed_tokens.weight', [10, d]]];
-  for (let l = 0; l < 2; l++) {
+export function tinyLlama(
+  o: { modelType?: string; tied?: boolean; qkvBias?: boolean; extra?: Record<string, unknown>; shape?: Partial<TinyLlamaShape> } = {},
+): TinyModel {
+  const s: TinyLlamaShape = { d: 8, heads: 4, kvHeads: 2, headDim: 4, ff: 12, layers: 2, vocab: 10, nCtx: 64, ...o.shape };
+  const { d, ff } = s;
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  const list: [string, number[]][] = [['model.embed_tokens.weight', [s.vocab, d]]];
+  for (let l = 0; l < s.layers; l++) {
     const p = `model.layers.${l}.`;
     list.push(
       [`${p}input_layernorm.weight`, [d]],
@@ -116,17 +131,17 @@ export function tinyLlama(o: { modelType?: string; tied?: boolean; qkvBias?: boo
     if (o.qkvBias) list.push([`${p}self_attn.q_proj.bias`, [q]], [`${p}self_attn.k_proj.bias`, [kv]], [`${p}self_attn.v_proj.bias`, [kv]]);
   }
   list.push(['model.norm.weight', [d]]);
-  if (!o.tied) list.push(['lm_head.weight', [10, d]]);
+  if (!o.tied) list.push(['lm_head.weight', [s.vocab, d]]);
   const config = {
     model_type: o.modelType ?? 'llama',
     hidden_size: d,
     intermediate_size: ff,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 4,
-    vocab_size: 10,
-    max_position_embeddings: 64,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    num_key_value_heads: s.kvHeads,
+    head_dim: s.headDim,
+    vocab_size: s.vocab,
+    max_position_embeddings: s.nCtx,
     rms_norm_eps: 1e-5,
     rope_theta: 10000,
     tie_word_embeddings: o.tied ?? false,
@@ -146,6 +161,16 @@ export function entriesOf(m: TinyModel, names?: string[]): Entry[] {
 export function writeModelDir(m: TinyModel, o: { shards?: number; extra?: Record<string, string | Uint8Array<ArrayBuffer>> } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'headscope-model-'));
   for (const [name, content] of Object.entries(modelFiles(m, o))) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+/** The babyllama tokenizer, for tiny models whose tests are not about tokenizers. */
+export const SHARED_TOKENIZER = fileURLToPath(new URL('../../../../../shared/models/babyllama-tok105/tokenizer.json', import.meta.url));
+
+/** writeModelDir with the babyllama tokenizer.json copied in, so loadModel accepts the folder. */
+export function writeTokenizedModelDir(m: TinyModel, o: Parameters<typeof writeModelDir>[1] = {}): string {
+  const dir = writeModelDir(m, o);
+  writeFileSync(join(dir, 'tokenizer.json'), readFileSync(SHARED_TOKENIZER));
   return dir;
 }
 

@@ -18,7 +18,7 @@ import { inspectModel } from '../../src/loading/inspect.js';
 import { type CanonicalTensor, loadModelFiles } from '../../src/loading/load-model.js';
 import { NodeDirSource } from '../../src/loading/node-dir-source.js';
 import { buildSafetensors, f32, sameBits, u16 } from '../helpers/safetensors.js';
-import { modelFiles, type TinyModel, tinyGpt2, tinyLlama, tinyNeox, writeModelDir } from '../helpers/tiny-models.js';
+import { modelFiles, tinyGpt2, tinyLlama, tinyNeox, writeModelDir, writeTokenizedModelDir } from '../helpers/tiny-models.js';
 
 const BABYLLAMA = fileURLToPath(new URL('../../../../../shared/models/babyllama-tok105', import.meta.url));
 const TOKENIZER = join(BABYLLAMA, 'tokenizer.json');
@@ -33,11 +33,7 @@ async function all(it: AsyncIterable<CanonicalTensor>): Promise<Map<string, Cano
 }
 
 /** A tiny model folder with the babyllama tokenizer copied in (tokenizers are not what these tests are about). */
-function dirFor(m: TinyModel, o: Parameters<typeof writeModelDir>[1] = {}): string {
-  const dir = writeModelDir(m, o);
-  writeFileSync(join(dir, 'tokenizer.json'), readFileSync(TOKENIZER));
-  return dir;
-}
+const dirFor = writeTokenizedModelDir;
 
 describe('babyllama-tok105 from disk', () => {
   it('parses config → llama spec and yields every canonical tensor with its shape', async () => {

@@ -27,38 +27,27 @@ export interface ScoreOptions {
 }
 
 /** Repeats `f(m, n)` over an m×n register block (the tile loops are unrolled so accumulators stay in registers). */
-function unroll(ms: number, ns: number, f: (m: number, n: number) => string): string {
+export function unroll(ms: number, ns: number, f: (m: number, n: number) => string): string {
   const parts: string[] = [];
   for (let m = 0; m < ms; m++) for (let n = 0; n < ns; n++) parts.push(f(m, n));
   return parts.join('\n    ');
 }
 
-function repeat(count: number, f: (i: number) => string): string {
+export function repeat(count: number, f: (i: number) => string): string {
   return Array.from({ length: count }, (_, i) => f(i)).join('\n      ');
 }
 
 /**
- * Phase 1: S = scale·Q·Kᵀ + bias for one head and a (16·tm rows) × 64 keys tile; 16×16 threads, each
- * tm×4 scores. Q and K slices of 16 dims are staged in workgroup memory so each K row is read from
- * global memory once per tile rather than once per query row. Tiles wholly above the diagonal exit.
+ * The score of key j for query row i of head h (`finish`: scale, soft-cap, sliding window, bias), shared by
+ * the materialising and the online-softmax kernels so that a change to the logits reaches both. Needs `p`
+ * (Params) and, with a bias, a `bias` binding.
  */
-function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { window: false, softcap: false }): string {
-  const bq = 16 * tm;
+export function scoreFinishWgsl(hasBias: boolean, opts: ScoreOptions): string {
   const scaled = opts.softcap ? 'softcap(x * p.scale, p.softcap)' : 'x * p.scale';
   // Query row i sits at absolute position qoff + i; the window keeps keys with position − j < window.
   const windowTest = opts.window ? `if (p.qoff + i >= j + p.window) { return ${MASKED_WGSL}; }\n  ` : '';
   return /* wgsl */ `
-${PARAMS_WGSL}
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read_write> s: array<f32>;
-${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${hasBias ? 4 : 3}) var<uniform> p: Params;
-
-var<workgroup> qs: array<f32, ${bq * (BD + 1)}>;
-var<workgroup> ks: array<f32, ${BK * (BD + 1)}>;
 ${opts.softcap ? WGSL_SOFTCAP : ''}
-
 fn finish(x: f32, h: u32, i: u32, j: u32) -> f32 {
   ${windowTest}${
     hasBias
@@ -68,17 +57,25 @@ fn finish(x: f32, h: u32, i: u32, j: u32) -> f32 {
   return ${scaled} + b;`
       : `return ${scaled};`
   }
+}`;
 }
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
-  let h = wg.z;
-  let row0 = wg.y * ${bq}u;
-  let key0 = wg.x * ${BK}u;
-  if (key0 > p.qoff + min(row0 + ${bq}u, p.t) - 1u) { return; }
-  let g = h * p.hkv / p.hq;
-  let qbase = h * p.d;
-  let kbase = g * p.d;
+/** Workgroup arrays that `scoreTileWgsl(tm)` stages Q and K slices in. */
+export function scoreTileSharedWgsl(tm: number): string {
+  return `var<workgroup> qs: array<f32, ${16 * tm * (BD + 1)}>;
+var<workgroup> ks: array<f32, ${BK * (BD + 1)}>;`;
+}
+
+/**
+ * Q·Kᵀ for a (16·tm rows from `row0`) × 64 keys (from `key0`) tile of head h on 16×16 threads: thread
+ * (l.x, l.y) ends with acc{m}{n} = q[row0 + l.y + 16m] · k[key0 + l.x + 16n]. Q and K slices of 16 dims
+ * are staged in workgroup memory so each K row is read from global memory once per tile rather than once
+ * per query row. Expects h, row0, key0, l, li, p and the q, k bindings in scope.
+ */
+export function scoreTileWgsl(tm: number): string {
+  const bq = 16 * tm;
+  return `let qbase = h * p.d;
+  let kbase = (h * p.hkv / p.hq) * p.d;
   let qstride = p.hq * p.d;
   let kstride = p.hkv * p.d;
   ${unroll(tm, 4, (m, n) => `var acc${m}${n} = 0.0;`)}
@@ -104,7 +101,30 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
       ${unroll(tm, 4, (m, n) => `acc${m}${n} = fma(a${m}, b${n}, acc${m}${n});`)}
     }
     workgroupBarrier();
-  }
+  }`;
+}
+
+/** Phase 1: S = finish(scale·Q·Kᵀ) for one head and a (16·tm rows) × 64 keys tile; tiles wholly above the diagonal exit. */
+function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { window: false, softcap: false }): string {
+  const bq = 16 * tm;
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read_write> s: array<f32>;
+${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${hasBias ? 4 : 3}) var<uniform> p: Params;
+
+${scoreTileSharedWgsl(tm)}
+${scoreFinishWgsl(hasBias, opts)}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
+  let h = wg.z;
+  let row0 = wg.y * ${bq}u;
+  let key0 = wg.x * ${BK}u;
+  if (key0 > p.qoff + min(row0 + ${bq}u, p.t) - 1u) { return; }
+  ${scoreTileWgsl(tm)}
   ${unroll(
     tm,
     4,

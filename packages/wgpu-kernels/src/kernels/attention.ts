@@ -82,6 +82,22 @@ function rowsPerThread(t: number): number {
   return t <= 16 ? 1 : t <= 32 ? 2 : 4;
 }
 
+/** How P·V is tiled and split over keys (split until there are about PV_TARGET_WORKGROUPS, ≥ 64 keys per split). */
+function pvPlan(t: number, tk: number, hq: number, d: number) {
+  const tn = d <= 16 ? 1 : d <= 32 ? 2 : 4;
+  const dtiles = ceilDiv(d, 16 * tn);
+  const rowTiles = ceilDiv(t, 16 * rowsPerThread(t));
+  const want = Math.min(ceilDiv(PV_TARGET_WORKGROUPS, dtiles * rowTiles * hq), ceilDiv(tk, 64));
+  const kc = ceilDiv(ceilDiv(tk, Math.max(1, want)), BJ) * BJ;
+  return { tn, dtiles, rowTiles, kc, splits: ceilDiv(tk, kc) };
+}
+
+/** Elements of the scratch `attention` allocates for a call: the score buffer (without a capture) and the split-K partial sums. */
+export function attentionScratchElements(t: number, tk: number, hq: number, d: number, captured: boolean): { scores: number; partials: number } {
+  const { splits } = pvPlan(t, tk, hq, d);
+  return { scores: captured ? 0 : hq * t * tk, partials: splits > 1 ? splits * t * hq * d : 0 };
+}
+
 function check(ok: boolean, detail: string): void {
   if (!ok) throw new KernelArgumentError('attention', detail);
 }
@@ -122,14 +138,8 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   const scratch = args.capture ? undefined : ctx.createTensor([hq, t, tk], 'f32', 'attention.scores');
   const scores = args.capture ?? (scratch as GpuTensor);
   const tm = rowsPerThread(t);
-  const tn = d <= 16 ? 1 : d <= 32 ? 2 : 4;
-  const dtiles = ceilDiv(d, 16 * tn);
-  const rowTiles = ceilDiv(t, 16 * tm);
+  const { tn, dtiles, rowTiles, kc, splits } = pvPlan(t, tk, hq, d);
   const rows = hq * t;
-  // Split the P·V keys until there are about PV_TARGET_WORKGROUPS, keeping ≥ 64 keys per split.
-  const want = Math.min(ceilDiv(PV_TARGET_WORKGROUPS, dtiles * rowTiles * hq), ceilDiv(tk, 64));
-  const kc = ceilDiv(ceilDiv(tk, Math.max(1, want)), BJ) * BJ;
-  const splits = ceilDiv(tk, kc);
   const fields = [t, tk, qoff, hq, hkv, d, kc, dtiles, rows].map((x) => ['u32', x] as const);
   const params = packParams([...fields, ['f32', args.scale ?? 1 / Math.sqrt(d)], ['u32', args.window ?? 0], ['f32', args.softcap ?? 0]]);
   const scoreOpts = { window: args.window !== undefined, softcap: args.softcap !== undefined };

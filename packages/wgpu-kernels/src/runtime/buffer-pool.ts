@@ -7,6 +7,8 @@ export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly live = new Set<GPUBuffer>();
   private pooledBytes = 0;
+  private liveBytes = 0;
+  private peakLive = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -29,18 +31,17 @@ export class BufferPool {
     const key = `${size}:${usage}`;
     const list = this.free.get(key);
     const reused = list?.pop();
-    if (reused) {
-      this.pooledBytes -= size;
-      this.live.add(reused);
-      return reused;
-    }
-    const buffer = this.device.createBuffer({ size, usage, label });
+    const buffer = reused ?? this.device.createBuffer({ size, usage, label });
+    if (reused) this.pooledBytes -= size;
     this.live.add(buffer);
+    this.liveBytes += size;
+    this.peakLive = Math.max(this.peakLive, this.liveBytes);
     return buffer;
   }
 
   release(buffer: GPUBuffer): void {
     if (!this.live.delete(buffer)) return; // not ours, or released twice
+    this.liveBytes -= buffer.size;
     if (this.pooledBytes + buffer.size > this.maxPooledBytes) {
       buffer.destroy();
       return;
@@ -55,10 +56,15 @@ export class BufferPool {
     this.pooledBytes += buffer.size;
   }
 
-  get stats(): { liveBuffers: number; pooledBuffers: number; pooledBytes: number } {
+  /** `peakLiveBytes`: the most bytes held by callers at once since the last `resetPeak` (what a run needs). */
+  get stats(): { liveBuffers: number; liveBytes: number; peakLiveBytes: number; pooledBuffers: number; pooledBytes: number } {
     let pooledBuffers = 0;
     for (const l of this.free.values()) pooledBuffers += l.length;
-    return { liveBuffers: this.live.size, pooledBuffers, pooledBytes: this.pooledBytes };
+    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakLiveBytes: this.peakLive, pooledBuffers, pooledBytes: this.pooledBytes };
+  }
+
+  resetPeak(): void {
+    this.peakLive = this.liveBytes;
   }
 
   /** Destroys pooled (free) buffers; live ones stay with their owners. */
@@ -72,5 +78,6 @@ export class BufferPool {
     this.trim();
     for (const b of this.live) b.destroy();
     this.live.clear();
+    this.liveBytes = 0;
   }
 }
