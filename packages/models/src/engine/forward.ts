@@ -238,7 +238,11 @@ export class Transformer {
         ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
       };
       let att: GpuTensor;
-      if ((captureLayers.has(l) && !keptHeads) || lh?.colScale || lh?.act) {
+      // Sliding-window and soft-capped layers take the online softmax only when the budget needs it (reductions or
+      // single kept heads); otherwise they keep the materialising kernel their conformance was measured on.
+      const gemmaStyle = la.window !== null || c.attnSoftcap !== undefined;
+      const budgetNeedsFlash = statsLayers.has(l) || (captureLayers.has(l) && !!keptHeads);
+      if ((captureLayers.has(l) && !keptHeads) || lh?.colScale || lh?.act || (gemmaStyle && !budgetNeedsFlash)) {
         // Kept whole layers, or a post-softmax rewrite (which needs whole rows): the materialising kernel.
         let cap: CapturedLayer | undefined;
         if (captureLayers.has(l)) {
