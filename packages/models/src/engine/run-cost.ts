@@ -5,7 +5,7 @@
  *
  * The figures mirror Transformer.forward: the pass records into one encoder and its temporaries stay alive
  * until it is submitted, so every layer's activations count. Pooled buffers are rounded to their pool size
- * class, so the total bounds what the buffer pool reports as the run's peak (test: run-cost.test.ts).
+ * class, so the total bounds what the buffer pool reports as the run's peak (test: capture-budget.test.ts).
  */
 import { attentionScratchElements, BufferPool, formatBytes } from '@headscope/wgpu-kernels';
 import { RunTooLargeError } from '../errors.js';
@@ -78,9 +78,11 @@ export function estimateRunCost(shape: RunShape, options: RunCostOptions): RunCo
     return bytes;
   };
 
-  // Per layer: ln1, q, k, v, attention output, W_O output, ln2, MLP up (and gate), MLP output.
+  // Per layer: ln1, q, k, v (and the fused Q|K|V product they are split from), attention output, W_O output,
+  // ln2, MLP up (and gate), MLP output.
   const layerActivations =
     see('activations', pooled(T * d)) * 4 +
+    pooled(T * (hq + 2 * hkv) * dh) +
     pooled(T * hq * dh) * 2 +
     pooled(T * hkv * dh) * 2 +
     see('the MLP activations', pooled(T * dFF)) * (shape.gatedMlp ? 2 : 1);
