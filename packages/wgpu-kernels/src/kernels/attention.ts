@@ -98,6 +98,51 @@ export function attentionScratchElements(t: number, tk: number, hq: number, d: n
   return { scores: captured ? 0 : hq * t * tk, partials: splits > 1 ? splits * t * hq * d : 0 };
 }
 
+/** The query rows, visible keys and query offset of an attention call. */
+export interface AttentionGeometry {
+  t: number;
+  tk: number;
+  qoff: number;
+}
+
+type SharedAttentionArgs = Pick<
+  AttentionArgs,
+  'q' | 'k' | 'v' | 'numHeads' | 'numKvHeads' | 'headDim' | 'kvLength' | 'queryOffset' | 'logitBias' | 'headScale' | 'out' | 'window' | 'softcap'
+>;
+
+/**
+ * Checks what both attention kernels take (shapes of q/k/v, the KV window, the logit-bias, head-scale and
+ * output buffers, the sliding window and soft-cap) and returns the geometry; KernelArgumentError names `kernel`.
+ */
+export function checkAttentionArgs(kernel: string, args: SharedAttentionArgs, maxHeadDim = Number.POSITIVE_INFINITY): AttentionGeometry {
+  const check = (ok: boolean, detail: string): void => {
+    if (!ok) throw new KernelArgumentError(kernel, detail);
+  };
+  const { q, k, v, numHeads: hq, numKvHeads: hkv, headDim: d } = args;
+  check(
+    Number.isInteger(hq) && Number.isInteger(hkv) && hq > 0 && hkv > 0 && hkv <= hq,
+    `numHeads ${hq} / numKvHeads ${hkv} must be integers with 0 < numKvHeads <= numHeads`,
+  );
+  check(
+    Number.isInteger(d) && d > 0 && d <= maxHeadDim,
+    Number.isFinite(maxHeadDim) ? `headDim ${d} must be an integer in 1..${maxHeadDim}` : `headDim ${d} must be a positive integer`,
+  );
+  check(q.size % (hq * d) === 0, `q has ${q.size} values, not a multiple of numHeads*headDim = ${hq * d}`);
+  const t = q.size / (hq * d);
+  const kRows = k.size / (hkv * d);
+  check(Number.isInteger(kRows) && v.size === k.size, `k (${k.size}) and v (${v.size}) must both be [Tmax, ${hkv * d}]`);
+  const tk = args.kvLength ?? kRows;
+  check(Number.isInteger(tk) && tk >= 1 && tk <= kRows, `kvLength ${tk} must be in 1..${kRows}`);
+  const qoff = args.queryOffset ?? tk - t;
+  check(Number.isInteger(qoff) && qoff >= 0, `queryOffset ${qoff} must be a non-negative integer (T=${t}, kvLength=${tk})`);
+  check(!args.logitBias || args.logitBias.size === hq * tk, `logitBias has ${args.logitBias?.size} values, expected [${hq}, ${tk}]`);
+  check(!args.headScale || args.headScale.size === hq, `headScale has ${args.headScale?.size} values, expected ${hq}`);
+  check(!args.out || args.out.size === t * hq * d, `out has ${args.out?.size} values, expected [${t}, ${hq * d}]`);
+  check(args.window === undefined || (Number.isInteger(args.window) && args.window >= 1), `window ${args.window} must be a positive integer`);
+  check(args.softcap === undefined || (Number.isFinite(args.softcap) && args.softcap > 0), `softcap ${args.softcap} must be a positive number`);
+  return { t, tk, qoff };
+}
+
 function check(ok: boolean, detail: string): void {
   if (!ok) throw new KernelArgumentError('attention', detail);
 }
@@ -108,30 +153,13 @@ function check(ok: boolean, detail: string): void {
  */
 export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   const { q, k, v, numHeads: hq, numKvHeads: hkv, headDim: d } = args;
-  check(
-    Number.isInteger(hq) && Number.isInteger(hkv) && hq > 0 && hkv > 0 && hkv <= hq,
-    `numHeads ${hq} / numKvHeads ${hkv} must be integers with 0 < numKvHeads <= numHeads`,
-  );
-  check(Number.isInteger(d) && d > 0, `headDim ${d} must be a positive integer`);
-  check(q.size % (hq * d) === 0, `q has ${q.size} values, not a multiple of numHeads*headDim = ${hq * d}`);
-  const t = q.size / (hq * d);
-  const kRows = k.size / (hkv * d);
-  check(Number.isInteger(kRows) && v.size === k.size, `k (${k.size}) and v (${v.size}) must both be [Tmax, ${hkv * d}]`);
-  const tk = args.kvLength ?? kRows;
-  check(Number.isInteger(tk) && tk >= 1 && tk <= kRows, `kvLength ${tk} must be in 1..${kRows}`);
-  const qoff = args.queryOffset ?? tk - t;
-  check(Number.isInteger(qoff) && qoff >= 0, `queryOffset ${qoff} must be a non-negative integer (T=${t}, kvLength=${tk})`);
+  const { t, tk, qoff } = checkAttentionArgs('attention', args);
   const maps = hq * t * tk;
-  check(!args.logitBias || args.logitBias.size === hq * tk, `logitBias has ${args.logitBias?.size} values, expected [${hq}, ${tk}]`);
   check(!args.colScale || args.colScale.size === hq * tk, `colScale has ${args.colScale?.size} values, expected [${hq}, ${tk}]`);
-  check(!args.headScale || args.headScale.size === hq, `headScale has ${args.headScale?.size} values, expected ${hq}`);
   check(!args.act || args.act.size === hq * ACT_PARAMS_PER_HEAD, `act has ${args.act?.size} values, expected [${hq}, ${ACT_PARAMS_PER_HEAD}]`);
   check(!args.actScale || (!!args.act && args.actScale.size === hq * tk), `actScale needs act and [${hq}, ${tk}] values (has ${args.actScale?.size})`);
   check(!args.capture || args.capture.size === maps, `capture has ${args.capture?.size} values, expected [${hq}, ${t}, ${tk}]`);
   check(!args.capturePre || args.capturePre.size === maps, `capturePre has ${args.capturePre?.size} values, expected [${hq}, ${t}, ${tk}]`);
-  check(!args.out || args.out.size === t * hq * d, `out has ${args.out?.size} values, expected [${t}, ${hq * d}]`);
-  check(args.window === undefined || (Number.isInteger(args.window) && args.window >= 1), `window ${args.window} must be a positive integer`);
-  check(args.softcap === undefined || (Number.isFinite(args.softcap) && args.softcap > 0), `softcap ${args.softcap} must be a positive number`);
 
   const out = args.out ?? ctx.createTensor([t, hq * d], 'f32', 'attention');
   if (t === 0) return out;

@@ -20,6 +20,18 @@ import {
 /** Padded row length of the score tile in workgroup memory (64 keys + 1 against bank conflicts). */
 const SROW = BK + 1;
 
+/**
+ * p = exp(s − m) / l of query row i of head h from the row max m and sum l the output pass saved in `rs`
+ * (0 for a masked key or a row with no live key): the column-mean and the kept-maps passes both recompute it.
+ */
+const SAVED_PROB_WGSL = /* wgsl */ `
+fn saved_prob(x: f32, h: u32, i: u32) -> f32 {
+  let row = h * p.t + i;
+  let rl = rs[p.rows + row];
+  if (x > ${MASK_TEST_WGSL} && rl > 0.0) { return exp(x - rs[row]) * (1.0 / rl); }
+  return 0.0;
+}`;
+
 /** V rows staged per step: a power of two (so chunks tile the 64-key block) within 2048 floats (8 KiB). */
 export function valueChunk(dn: number): number {
   let vc = BK;
@@ -235,6 +247,7 @@ ${hasBias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
 ${scoreTileSharedWgsl(tm)}
 var<workgroup> part: array<f32, ${16 * BK}>;
 ${scoreFinishWgsl(hasBias, opts)}
+${SAVED_PROB_WGSL}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -252,10 +265,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
       let i = row0 + l.y + ${16 * m}u;
       let j = key0 + l.x + ${16 * n}u;
       if (i < p.t && j < p.tk && j <= p.qoff + i) {
-        let x = finish(acc${m}${n}, h, i, j);
-        let row = h * p.t + i;
-        let rl = rs[p.rows + row];
-        if (x > ${MASK_TEST_WGSL} && rl > 0.0) { c${n} += exp(x - rs[row]) * (1.0 / rl); }
+        c${n} += saved_prob(finish(acc${m}${n}, h, i, j), h, i);
       }
     }`,
     )}
@@ -296,6 +306,7 @@ ${hasBias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
 
 ${scoreTileSharedWgsl(tm)}
 ${scoreFinishWgsl(hasBias, opts)}
+${SAVED_PROB_WGSL}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -315,10 +326,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
       if (i < p.t && j < p.tk) {
         var pv = 0.0;
         if (j <= p.qoff + i) {
-          let x = finish(acc${m}${n}, h, i, j);
-          let row = h * p.t + i;
-          let rl = rs[p.rows + row];
-          if (x > ${MASK_TEST_WGSL} && rl > 0.0) { pv = exp(x - rs[row]) * (1.0 / rl); }
+          pv = saved_prob(finish(acc${m}${n}, h, i, j), h, i);
         }
         a[i * p.tk + j] = pv;
       }

@@ -2,7 +2,7 @@ import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { ceilDiv, packParams } from '../wgsl/common.js';
-import type { AttentionArgs } from './attention.js';
+import { type AttentionArgs, checkAttentionArgs } from './attention.js';
 import type { AttentionStats } from './attention-stats.js';
 import { BK } from './attention-wgsl.js';
 import { flashColMeanWgsl, flashMapsWgsl, flashWgsl } from './flash-attention-wgsl.js';
@@ -36,24 +36,7 @@ function check(ok: boolean, detail: string): void {
  */
 export function flashAttention(ctx: GpuContext, args: FlashAttentionArgs): FlashAttentionResult {
   const { q, k, v, numHeads: hq, numKvHeads: hkv, headDim: d } = args;
-  check(
-    Number.isInteger(hq) && Number.isInteger(hkv) && hq > 0 && hkv > 0 && hkv <= hq,
-    `numHeads ${hq} / numKvHeads ${hkv} must be integers with 0 < numKvHeads <= numHeads`,
-  );
-  check(Number.isInteger(d) && d > 0 && d <= FLASH_MAX_HEAD_DIM, `headDim ${d} must be an integer in 1..${FLASH_MAX_HEAD_DIM}`);
-  check(q.size % (hq * d) === 0, `q has ${q.size} values, not a multiple of numHeads*headDim = ${hq * d}`);
-  const t = q.size / (hq * d);
-  const kRows = k.size / (hkv * d);
-  check(Number.isInteger(kRows) && v.size === k.size, `k (${k.size}) and v (${v.size}) must both be [Tmax, ${hkv * d}]`);
-  const tk = args.kvLength ?? kRows;
-  check(Number.isInteger(tk) && tk >= 1 && tk <= kRows, `kvLength ${tk} must be in 1..${kRows}`);
-  const qoff = args.queryOffset ?? tk - t;
-  check(Number.isInteger(qoff) && qoff >= 0, `queryOffset ${qoff} must be a non-negative integer (T=${t}, kvLength=${tk})`);
-  check(!args.logitBias || args.logitBias.size === hq * tk, `logitBias has ${args.logitBias?.size} values, expected [${hq}, ${tk}]`);
-  check(!args.headScale || args.headScale.size === hq, `headScale has ${args.headScale?.size} values, expected ${hq}`);
-  check(args.window === undefined || (Number.isInteger(args.window) && args.window >= 1), `window ${args.window} must be a positive integer`);
-  check(args.softcap === undefined || (Number.isFinite(args.softcap) && args.softcap > 0), `softcap ${args.softcap} must be a positive number`);
-  check(!args.out || args.out.size === t * hq * d, `out has ${args.out?.size} values, expected [${t}, ${hq * d}]`);
+  const { t, tk, qoff } = checkAttentionArgs('flashAttention', args, FLASH_MAX_HEAD_DIM);
   const maps = args.maps ?? [];
   for (const m of maps) {
     check(Number.isInteger(m.head) && m.head >= 0 && m.head < hq, `maps head ${m.head} is outside 0..${hq - 1}`);
