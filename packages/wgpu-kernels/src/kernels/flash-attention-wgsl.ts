@@ -21,16 +21,30 @@ import {
 const SROW = BK + 1;
 
 /**
- * p = exp(s − m) / l of query row i of head h from the row max m and sum l the output pass saved in `rs`
- * (0 for a masked key or a row with no live key): the column-mean and the kept-maps passes both recompute it.
+ * What the passes that recompute probabilities from the saved row statistics share: bindings (q, k, the
+ * [5, Hq·T] row statistics `rs`, the output `out`, the optional bias, params), the score tile's workgroup
+ * arrays, `finish`, and `saved_prob` — p = exp(s − m) / l of query row i of head h from the row max m and
+ * sum l the output pass saved (0 for a masked key or a row with no live key).
  */
-const SAVED_PROB_WGSL = /* wgsl */ `
+function savedRowsPassHeader(out: string, tm: number, hasBias: boolean, opts: ScoreOptions): string {
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read> rs: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ${out}: array<f32>;
+${hasBias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${hasBias ? 5 : 4}) var<uniform> p: Params;
+
+${scoreTileSharedWgsl(tm)}
+${scoreFinishWgsl(hasBias, opts)}
 fn saved_prob(x: f32, h: u32, i: u32) -> f32 {
   let row = h * p.t + i;
   let rl = rs[p.rows + row];
   if (x > ${MASK_TEST_WGSL} && rl > 0.0) { return exp(x - rs[row]) * (1.0 / rl); }
   return 0.0;
 }`;
+}
 
 /** V rows staged per step: a power of two (so chunks tile the 64-key block) within 2048 floats (8 KiB). */
 export function valueChunk(dn: number): number {
@@ -236,18 +250,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
 function buildFlashColMeanWgsl(tm: number, hasBias: boolean, opts: ScoreOptions): string {
   const bq = 16 * tm;
   return /* wgsl */ `
-${PARAMS_WGSL}
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> rs: array<f32>;
-@group(0) @binding(3) var<storage, read_write> col: array<f32>;
-${hasBias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${hasBias ? 5 : 4}) var<uniform> p: Params;
-
-${scoreTileSharedWgsl(tm)}
+${savedRowsPassHeader('col', tm, hasBias, opts)}
 var<workgroup> part: array<f32, ${16 * BK}>;
-${scoreFinishWgsl(hasBias, opts)}
-${SAVED_PROB_WGSL}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -296,17 +300,7 @@ export const flashColMeanWgsl = memoWgsl(buildFlashColMeanWgsl);
 function buildFlashMapsWgsl(tm: number, hasBias: boolean, opts: ScoreOptions): string {
   const bq = 16 * tm;
   return /* wgsl */ `
-${PARAMS_WGSL}
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> rs: array<f32>;
-@group(0) @binding(3) var<storage, read_write> a: array<f32>;
-${hasBias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${hasBias ? 5 : 4}) var<uniform> p: Params;
-
-${scoreTileSharedWgsl(tm)}
-${scoreFinishWgsl(hasBias, opts)}
-${SAVED_PROB_WGSL}
+${savedRowsPassHeader('a', tm, hasBias, opts)}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
