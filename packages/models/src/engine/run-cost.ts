@@ -1,11 +1,12 @@
 /**
- * What a forward pass will allocate, computed from shapes before anything runs: the app and CLI show it,
- * and the forward pass refuses a run whose largest buffer exceeds the device's binding limit (or whose
- * total exceeds a caller's budget) with a RunTooLargeError instead of failing half-way.
+ * What a forward pass will allocate, computed from shapes before anything runs: the CLI's run summary
+ * carries it, and the forward pass refuses a run whose largest buffer exceeds the device's binding limit
+ * (or whose total exceeds a caller's budget) with a RunTooLargeError instead of failing half-way.
  *
- * The figures mirror Transformer.forward: the pass records into one encoder and its temporaries stay alive
- * until it is submitted, so every layer's activations count. Pooled buffers are rounded to their pool size
- * class, so the total bounds what the buffer pool reports as the run's peak (test: capture-budget.test.ts).
+ * The figures mirror Transformer.forward and count every layer's activations: a layer's temporaries only
+ * go back to the pool at a later submit, so on a short pass they may all be alive at once (on a long one
+ * this is an upper bound). Pooled buffers are rounded to their pool size class, so the total bounds what
+ * the buffer pool reports as the run's peak (test: capture-budget.test.ts).
  */
 import { attentionScratchElements, BufferPool, formatBytes } from '@headscope/wgpu-kernels';
 import { RunTooLargeError } from '../errors.js';
