@@ -1,12 +1,28 @@
 /** One timed forward pass, its GPU profile, GPU warm-up and the ratios against PyTorch, for bench/model.ts. */
+import type { CaptureSpec } from '../packages/models/src/engine/captured-maps.js';
 import type { Transformer } from '../packages/models/src/engine/forward.js';
 import { matmul } from '../packages/wgpu-kernels/src/kernels/matmul.js';
 import type { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
 import type { DecodeRow, ForwardRow } from './model.js';
 import { median } from './timing.js';
 
-/** maps: every layer's [H, T, T] probabilities kept; reductions: those plus every head's statistics; none: no capture. */
-export type CaptureMode = 'maps' | 'reductions' | 'none';
+/**
+ * maps: every layer's [H, T, T] probabilities kept; reductions: those plus every head's statistics; stats:
+ * every head's statistics without maps (the online softmax and its second pass, the long-prompt budget);
+ * none: no capture.
+ */
+export type CaptureMode = 'maps' | 'reductions' | 'stats' | 'none';
+
+/** The capture a mode asks the forward pass for. */
+export function captureFor(mode: CaptureMode): CaptureSpec {
+  if (mode === 'stats') return { layers: 'none', stats: 'all' };
+  return { layers: mode === 'none' ? 'none' : 'all' };
+}
+
+/** Reading one head's statistics back per layer waits for every layer's reductions. */
+async function readStats(attention: { statsLayers: number[]; stats(l: number, h: number): Promise<unknown> }, mode: CaptureMode): Promise<void> {
+  if (mode === 'reductions' || mode === 'stats') await Promise.all(attention.statsLayers.map((l) => attention.stats(l, 0)));
+}
 
 /**
  * One forward pass from `run` to results ready: logits of every position (what PyTorch computes too) and,
@@ -20,11 +36,9 @@ export async function forwardOnce(
 ): Promise<{ latencyMs: number; recordMs: number }> {
   if (ctx.profiler) ctx.profiler.enabled = false;
   const t0 = performance.now();
-  const { logits, attention } = model.forward(ids, { capture: { layers: mode === 'none' ? 'none' : 'all' }, logits: 'all' });
+  const { logits, attention } = model.forward(ids, { capture: captureFor(mode), logits: 'all' });
   const t1 = performance.now();
-  // Statistics are computed per layer on the GPU (attentionStats); reading one head's back per layer
-  // waits for all of them.
-  if (mode === 'reductions') await Promise.all(attention.capturedLayers.map((l) => attention.stats(l, 0)));
+  await readStats(attention, mode);
   await ctx.sync();
   const t2 = performance.now();
   attention.release();
@@ -53,8 +67,8 @@ export async function passProfile(
   if (ctx.profiler) ctx.profiler.perDispatch = false;
   await ctx.timings();
   for (let i = 0; i < n; i++) {
-    const { logits, attention } = model.forward(ids, { capture: { layers: mode === 'none' ? 'none' : 'all' }, logits: logitsFor(ctx, model, ids.length) });
-    if (mode === 'reductions') await Promise.all(attention.capturedLayers.map((l) => attention.stats(l, 0)));
+    const { logits, attention } = model.forward(ids, { capture: captureFor(mode), logits: logitsFor(ctx, model, ids.length) });
+    await readStats(attention, mode);
     await ctx.sync();
     const t = await ctx.timings();
     attention.release();
@@ -102,6 +116,8 @@ export interface RatioRow {
   T: number;
   mapsMs?: number;
   reductionsMs?: number;
+  /** Every head's statistics without maps. */
+  statsMs?: number;
   noneMs?: number;
   torchEagerAttnMs?: number;
   torchSdpaMs?: number;
@@ -126,6 +142,7 @@ export function torchRatios(forward: ForwardRow[], decode: DecodeRow[], torch: T
     };
     set('mapsMs', ours(model, T, 'maps'));
     set('reductionsMs', ours(model, T, 'reductions'));
+    set('statsMs', ours(model, T, 'stats'));
     set('noneMs', ours(model, T, 'none'));
     set('torchEagerAttnMs', theirs(model, T, 'eager', true));
     set('torchSdpaMs', theirs(model, T, 'sdpa', false));
@@ -135,11 +152,13 @@ export function torchRatios(forward: ForwardRow[], decode: DecodeRow[], torch: T
   });
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
   console.log(`\nPyTorch ${torch.torch} (transformers ${torch.transformers}) on ${torch.device}; medians, ms; ratio = Headscope / PyTorch`);
-  console.log('| model | T | Headscope all maps | reductions | no capture | PyTorch eager + attentions | PyTorch sdpa | maps / eager | none / sdpa |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| model | T | Headscope all maps | reductions | statistics, no maps | no capture | PyTorch eager + attentions | PyTorch sdpa | maps / eager | none / sdpa |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     console.log(
-      `| ${r.model} | ${r.T} | ${f(r.mapsMs)} | ${f(r.reductionsMs)} | ${f(r.noneMs)} | ${f(r.torchEagerAttnMs)} | ${f(r.torchSdpaMs)} | ${f(r.mapsVsEager)} | ${f(r.noneVsSdpa)} |`,
+      `| ${r.model} | ${r.T} | ${f(r.mapsMs)} | ${f(r.reductionsMs)} | ${f(r.statsMs)} | ${f(r.noneMs)} | ${f(r.torchEagerAttnMs)} | ${f(r.torchSdpaMs)} | ${f(r.mapsVsEager)} | ${f(r.noneVsSdpa)} |`,
     );
   }
   console.log('\n| model | Headscope tokens/s | PyTorch eager (sdpa) tokens/s | PyTorch eager (eager attention) tokens/s | Headscope / PyTorch sdpa |');

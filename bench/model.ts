@@ -3,7 +3,7 @@
  * in Hugging Face layout (bench/model_torch.py writes seeded random ones with transformers on the GPU
  * machine and times PyTorch on them in the same job). See bench/README.md.
  *
- *   node bench/dist/model.mjs --dir DIR [--models gpt2,pythia,qwen] [--T 128,512,…] [--modes maps,reductions,none]
+ *   node bench/dist/model.mjs --dir DIR [--models gpt2,pythia,qwen] [--T 128,512,…] [--modes maps,reductions,stats,none]
  *     [--reps N] [--decode N] [--profile] [--torch torch.json] [--json out.json] [--budget-s S]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const list = (f: string, d: string): string[] => (arg(f) ?? d).split(',').filter
 const DIR = arg('--dir') ?? 'bench/models';
 const MODELS = list('--models', 'gpt2,pythia,qwen');
 const LENGTHS = list('--T', '128,512,1024,2048,4096').map(Number);
-const MODES = list('--modes', 'maps,reductions,none') as CaptureMode[];
+const MODES = list('--modes', 'maps,reductions,stats,none') as CaptureMode[];
 const REPS = num('--reps', 15);
 const DECODE = num('--decode', 64);
 const DECODE_PROMPT = num('--decode-prompt', 128);

@@ -8,7 +8,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { BUILTIN_NEEDLES, parseNumberList, planGrid, reportJson, runRetrieval, summariseRetrieval, type TestResult } from '../packages/analysis/src/index.js';
-import { PREFILL_SCORE_BYTES, prefillChunkFor } from '../packages/models/src/engine/decode-trace.js';
+import { PREFILL_SCORE_BYTES, prefillChunkForModel } from '../packages/models/src/engine/decode-trace.js';
+import { estimateRunCost } from '../packages/models/src/engine/run-cost.js';
 import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js';
 import { loadModel } from '../packages/models/src/model.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
@@ -19,7 +20,7 @@ const argv = process.argv.slice(2);
 const arg = (f: string): string | undefined => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : undefined);
 const dir = arg('--dir') ?? 'public/models/headscope-tiny';
 const out = arg('--out') ?? 'retrieval.json';
-const budgetMs = Number(arg('--budget-s') ?? 1e9) * 1000;
+const budgetS = arg('--budget-s');
 
 const ctx = await createNodeContext();
 const t0 = performance.now();
@@ -40,7 +41,8 @@ const longest = Math.max(...plan.tests.map((t) => t.ids.length));
 const rows: (Pick<TestResult, 'length' | 'depth' | 'seconds' | 'recall' | 'counted' | 'response'> & { phase: string; scores: number[] })[] = [];
 const steps: number[] = [];
 const abort = new AbortController();
-const timer = setTimeout(() => abort.abort(), budgetMs);
+// setTimeout takes at most 2^31 − 1 ms (longer delays fire at once), so no budget means no timer.
+const timer = budgetS ? setTimeout(() => abort.abort(), Number(budgetS) * 1000) : undefined;
 let report: Awaited<ReturnType<typeof runRetrieval>> | undefined;
 const started = performance.now();
 try {
@@ -78,7 +80,11 @@ const partialTop = Array.from(partial.retrieval, (retrieval, i) => ({ layer: Mat
   .sort((a, b) => b.retrieval - a.retrieval)
   .slice(0, 10);
 const f32 = 4;
-const chunk = prefillChunkFor(c.nHeads, longest - 1, Math.min(settings.prefillScoreBytes, ctx.limits.maxStorageBufferBindingSize));
+const chunk = prefillChunkForModel(model.transformer, longest - 1, Math.min(settings.prefillScoreBytes, ctx.limits.maxStorageBufferBindingSize));
+const chunkLayerBytes = estimateRunCost(
+  { ...model.transformer.runShape, nLayers: 1 },
+  { tokens: chunk, logits: 'last', capture: { layers: 'none' } },
+).totalBytes;
 const result = {
   dir,
   model: { layers: c.nLayers, heads: c.nHeads, kvHeads: c.nKvHeads, dHead: c.dHead, dModel: c.dModel, vocab: c.vocabSize, nCtx: c.nCtx },
@@ -92,10 +98,11 @@ const result = {
   memory: {
     longestPromptTokens: longest,
     kvCacheBytes: 2 * c.nLayers * (longest + settings.maxNewTokens) * c.nKvHeads * c.dHead * f32,
-    // The prompt pass runs in chunks (decodeTrace): one transient [H, chunk, T] score buffer per layer, within PREFILL_SCORE_BYTES.
+    // The prompt pass runs in chunks (decodeTrace, prefillChunkForModel) through the online softmax: no score
+    // matrix, and one layer's activations of a chunk within the --prefill-mib budget.
     prefillChunkTokens: chunk,
-    prefillScoresBytesPerLayer: c.nHeads * Math.min(longest - 1, chunk) * (longest - 1) * f32,
-    // Without chunks the prompt pass would need H·T² scores per layer.
+    prefillLayerActivationBytes: chunkLayerBytes,
+    // A materialising kernel would hold H·T² scores per layer for the whole prompt in one pass.
     unchunkedScoresBytesPerLayer: c.nHeads * (longest - 1) ** 2 * f32,
     // What decoding keeps per step: one row per head and layer, then only the argmax indices.
     stepCaptureBytes: c.nLayers * c.nHeads * (longest + settings.maxNewTokens) * f32,

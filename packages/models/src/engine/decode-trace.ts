@@ -1,6 +1,8 @@
 import { topK } from '@headscope/wgpu-kernels';
 import type { Transformer } from './forward.js';
 import type { Intervention } from './interventions.js';
+import { estimateRunCost } from './run-cost.js';
+import { layerAttentionOf } from './weights.js';
 
 export interface TraceOptions {
   maxNewTokens: number;
@@ -10,22 +12,47 @@ export interface TraceOptions {
   interventions?: readonly Intervention[];
   /** Also read back every step's attention rows ([L, H, keys] per step): for tests and the step view. */
   keepRows?: boolean;
-  /**
-   * Most prompt tokens per prefill pass (default: as many as keep the pass's transient [H, chunk, keys]
-   * score buffer within PREFILL_SCORE_BYTES). Chunks bound the memory of long prompts linearly in T.
-   */
+  /** Most prompt tokens per prefill pass (default: prefillChunkForModel with prefillScoreBytes). */
   prefillChunk?: number;
-  /** Budget of the prefill's transient scores per layer (default PREFILL_SCORE_BYTES; capped by the device's binding size). */
+  /**
+   * Budget per layer of a prefill pass's transient memory: its activations and, where a layer materialises
+   * attention, its [H, chunk, keys] scores (default PREFILL_SCORE_BYTES; capped by the device's binding size).
+   */
   prefillScoreBytes?: number;
   signal?: AbortSignal;
 }
 
-/** Budget of the prefill's transient attention scores per layer; longer prompts are prefilled in chunks. */
+/** Budget of a prefill pass's transient memory per layer; longer prompts are prefilled in chunks. */
 export const PREFILL_SCORE_BYTES = 256 * 2 ** 20;
 
 /** Prompt tokens per prefill pass for `keys` keys: the score buffer H·chunk·keys·4 bytes stays within `budget`. */
 export function prefillChunkFor(nHeads: number, keys: number, budget: number): number {
   return Math.max(1, Math.floor(budget / (nHeads * keys * 4)));
+}
+
+/**
+ * Prompt tokens per prefill pass of `prefill` tokens. Without maps, layers take the online softmax, which
+ * holds no score matrix, so the chunk is as long as keeps one layer's activations (run-cost's estimate)
+ * within `budget`: a 32k-token prompt of a Qwen2.5-0.5B shape takes 8 passes, not the ~220 that a
+ * score-buffer rule would. Layers that still materialise attention (sliding windows, soft caps, and the
+ * post-softmax rewrites of ACT) also keep their [H, chunk, keys] scores within it.
+ */
+export function prefillChunkForModel(model: Transformer, prefill: number, budget: number, interventions: readonly Intervention[] = []): number {
+  const c = model.config;
+  const layerShape = { ...model.runShape, nLayers: 1 };
+  const fits = (n: number) => estimateRunCost(layerShape, { tokens: n, logits: 'last', capture: { layers: 'none' } }).totalBytes <= budget;
+  let lo = 1;
+  let hi = Math.max(1, prefill);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  const materialises =
+    c.attnSoftcap !== undefined ||
+    Array.from({ length: c.nLayers }, (_, l) => layerAttentionOf(c, l).window !== null).some(Boolean) ||
+    interventions.some((iv) => iv.kind === 'keyScale' || iv.kind === 'act');
+  return materialises ? Math.min(lo, prefillChunkFor(c.nHeads, prefill, budget)) : lo;
 }
 
 export interface DecodeTrace {
@@ -42,8 +69,9 @@ export interface DecodeTrace {
  * fill the cache without capture; the last prompt token then runs as a one-row step like every later
  * token, so the row that produced each emitted token is a [H, 1, keys] capture per layer. Per-head
  * argmaxes are reduced on the GPU and one small index array is read back per step; no T×T map of the
- * prompt is ever kept, and the prefill runs in chunks whose transient scores stay within a budget, so
- * memory grows linearly with the prompt (KV cache + one [H, chunk, T] score buffer).
+ * prompt is ever kept, and the prefill runs in chunks whose transient memory stays within a budget
+ * (prefillChunkForModel), so memory grows linearly with the prompt: the KV cache, and per step one
+ * [H, keys] row per layer.
  */
 export async function decodeTrace(model: Transformer, prompt: readonly number[], options: TraceOptions): Promise<DecodeTrace> {
   const { ctx, config: c } = model;
@@ -57,12 +85,16 @@ export async function decodeTrace(model: Transformer, prompt: readonly number[],
   try {
     const prefill = prompt.length - 1;
     const budget = Math.min(options.prefillScoreBytes ?? PREFILL_SCORE_BYTES, ctx.limits.maxStorageBufferBindingSize);
-    const chunk = options.prefillChunk ?? prefillChunkFor(c.nHeads, prefill, budget);
+    const chunk = options.prefillChunk ?? prefillChunkForModel(model, prefill, budget, options.interventions);
     for (let at = 0; at < prefill; at += chunk) {
       options.signal?.throwIfAborted();
       const part = model.forward(prompt.slice(at, Math.min(prefill, at + chunk)), { cache, capture: { layers: 'none' }, logits: 'last', ...iv });
       ctx.release(part.logits);
       part.attention.release();
+      // Wait for the chunk: temporaries the pool does not keep are destroyed, and their memory only returns once
+      // the GPU is done with them. Racing ahead, the CPU recorded every chunk first, and a 32k-token Qwen2.5-0.5B
+      // prompt peaked at 20 GiB on the H200 instead of a chunk's worth.
+      await ctx.sync();
     }
     let input = prompt[prompt.length - 1]!;
     for (let step = 0; step < options.maxNewTokens; step++) {

@@ -6,7 +6,17 @@ import { join, resolve } from 'node:path';
 import type { GpuContext } from '@headscope/wgpu-kernels';
 import { createNodeContext } from '@headscope/wgpu-kernels/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTrace, type LoadedModel, loadModel, PREFILL_SCORE_BYTES, prefillChunkFor, uniformMasks } from '../../src/index.js';
+import {
+  act,
+  decodeTrace,
+  estimateRunCost,
+  type LoadedModel,
+  loadModel,
+  PREFILL_SCORE_BYTES,
+  prefillChunkFor,
+  prefillChunkForModel,
+  uniformMasks,
+} from '../../src/index.js';
 import { NodeDirSource } from '../../src/node.js';
 
 const FIXTURES = resolve(__dirname, '../../../../test/fixtures/models');
@@ -82,5 +92,24 @@ describe('decodeTrace', () => {
   it('the same with the prompt prefilled in chunks of 3 tokens (long prompts keep the score buffer bounded)', async () => {
     expect(prefillChunkFor(12, 1024, PREFILL_SCORE_BYTES)).toBe(5461);
     await check('llama_gqa', true, 3);
+  });
+  it('without materialising layers the chunk is bounded by one layer of activations, not by T² scores', async () => {
+    const model = await loadModel(ctx, new NodeDirSource(join(FIXTURES, 'llama_gqa')));
+    try {
+      const t = model.transformer;
+      const budget = 4 * 2 ** 20;
+      const chunk = prefillChunkForModel(t, 100_000, budget);
+      const oneLayer = (n: number) => estimateRunCost({ ...t.runShape, nLayers: 1 }, { tokens: n, logits: 'last', capture: { layers: 'none' } }).totalBytes;
+      expect(oneLayer(chunk)).toBeLessThanOrEqual(budget);
+      expect(oneLayer(chunk + 1)).toBeGreaterThan(budget);
+      // The score rule would allow budget / (H · 4 · keys) = 2 tokens here.
+      expect(prefillChunkFor(t.config.nHeads, 100_000, budget)).toBeLessThan(4);
+      expect(chunk).toBeGreaterThan(100);
+      expect(prefillChunkForModel(t, 50, budget)).toBe(50);
+      // ACT rewrites rows after the softmax, so those layers materialise scores: the score rule applies too.
+      expect(prefillChunkForModel(t, 100_000, budget, act([{ layer: 0, head: 0 }]))).toBe(prefillChunkFor(t.config.nHeads, 100_000, budget));
+    } finally {
+      model.dispose();
+    }
   });
 });
