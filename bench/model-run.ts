@@ -19,9 +19,12 @@ export function captureFor(mode: CaptureMode): CaptureSpec {
   return { layers: mode === 'none' ? 'none' : 'all' };
 }
 
-/** Reading one head's statistics back per layer waits for every layer's reductions. */
-async function readStats(attention: { statsLayers: number[]; stats(l: number, h: number): Promise<unknown> }, mode: CaptureMode): Promise<void> {
-  if (mode === 'reductions' || mode === 'stats') await Promise.all(attention.statsLayers.map((l) => attention.stats(l, 0)));
+/**
+ * Waits for every layer's reductions with one read-back (each row's argmax, packed on the GPU): what the
+ * atlas and the retrieval lab do, rather than one read per array.
+ */
+async function readStats(attention: { argmaxAll(): Promise<Uint32Array> }, mode: CaptureMode): Promise<void> {
+  if (mode === 'reductions' || mode === 'stats') await attention.argmaxAll();
 }
 
 /**
@@ -36,7 +39,7 @@ export async function forwardOnce(
 ): Promise<{ latencyMs: number; recordMs: number }> {
   if (ctx.profiler) ctx.profiler.enabled = false;
   const t0 = performance.now();
-  const { logits, attention } = model.forward(ids, { capture: captureFor(mode), logits: 'all' });
+  const { logits, attention } = model.forward(ids, { capture: captureFor(mode), logits: logitsFor(ctx, model, ids.length) });
   const t1 = performance.now();
   await readStats(attention, mode);
   await ctx.sync();

@@ -42,6 +42,11 @@ const BUDGET_MS = num('--budget-s', 1e9) * 1000;
 const CASE_MS = num('--case-s', 3) * 1000;
 /** GPU kept busy after loading each model, before timing (the H200 idles at 345 MHz). */
 const WARM_MS = num('--warm-ms', 0);
+/**
+ * GPU kept busy again before each case's timed runs: CPU-bound cases (reads, long recording) let the H200
+ * drop to 345 MHz, and the next case's GPU time then measured 2-3x too long (job 4: GPT-2 T = 128).
+ */
+const WARM_CASE_MS = num('--warm-case-ms', 150);
 const started = performance.now();
 const overBudget = (): boolean => performance.now() - started > BUDGET_MS;
 
@@ -100,6 +105,7 @@ async function timeForward(ctx: GpuContext, model: Transformer, name: string, T:
   await forwardOnce(ctx, model, ids, mode);
   const second = await forwardOnce(ctx, model, ids, mode);
   const reps = Math.max(3, Math.min(REPS, Math.floor(CASE_MS / Math.max(second.latencyMs, 0.01))));
+  await warmGpu(ctx, WARM_CASE_MS);
   const lat: number[] = [];
   const rec: number[] = [];
   for (let i = 0; i < reps; i++) {

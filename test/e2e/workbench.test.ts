@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatSize } from '../../packages/models/src/index.js';
+import { BufferPool } from '../../packages/wgpu-kernels/src/index.js';
 import { type BuiltApp, SCREENSHOTS } from '../support/e2e-app.js';
 import { type E2eHarness, shot, startHarness } from '../support/e2e-harness.js';
 import { downloadOf, hoverCell, parseMatrixCsv, readoutValue, readSafetensorsBytes, waitReady, waitRun } from '../support/e2e-page.js';
@@ -63,6 +65,13 @@ describe('the workbench in Chromium (WebGPU on SwiftShader)', () => {
     await bos.click();
     await expect.poll(() => chips.count()).toBe(reference.ids.length);
     await expect(chips.first().textContent()).resolves.toContain(String(reference.ids[0]));
+    // Before the run, the editor says what it will cost: the engine's estimate, every layer's [H, T, T] maps
+    // in their pool size class.
+    const T0 = reference.ids.length;
+    const maps = reference.nLayers * BufferPool.sizeClass(reference.nHeads * T0 * T0 * 4);
+    const note = page.getByRole('note', { name: 'Run cost' });
+    await expect.poll(() => note.textContent()).toContain(`maps ${formatSize(maps)} (${reference.nLayers} layers)`);
+    await page.getByRole('region', { name: 'Prompt editor' }).screenshot({ path: shot('prompt-run-cost.png') });
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await waitRun(page, reference.ids.length);
     const L = reference.nLayers - 1;

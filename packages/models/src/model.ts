@@ -49,6 +49,10 @@ export async function loadModel(ctx: GpuContext, source: FileSource, options: Lo
     encode: (text, o) => tokenizer.encode(text, { addBos: o?.bos ?? config.addBos }),
     run: (ids, o) => transformer.forward(ids, o),
     generate: (ids, o) => generate(transformer, ids, o),
-    dispose: () => releaseWeights(weights),
+    dispose: () => {
+      releaseWeights(weights);
+      // The pool keeps what the largest run needed; another model's runs need other sizes.
+      ctx.pool.trim();
+    },
   };
 }

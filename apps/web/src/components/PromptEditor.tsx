@@ -2,7 +2,8 @@
 import { useDeferredValue } from 'react';
 import type { LoadedSummary } from '../engine/protocol.js';
 import { useEncode } from '../engine/queries.js';
-import { tokenLabel } from '../lib/format.js';
+import type { RunCostView } from '../engine/run-cost-view.js';
+import { formatBytes, tokenLabel } from '../lib/format.js';
 import { usePromptStore } from '../state/prompt-store.js';
 import { useViewStore } from '../state/view-store.js';
 
@@ -14,7 +15,10 @@ export function PromptEditor({ model, info, running }: { model: string | null; i
   const encoded = useEncode(model, deferred, bos, true);
   const tokens = encoded.data;
   const tooLong = info !== null && tokens !== undefined && tokens.ids.length > info.nCtx;
-  const canRun = model !== null && text.trim() !== '' && !tooLong;
+  // The estimate belongs to the tokens shown; while typing, the previous tokens' estimate is kept (placeholder).
+  const cost = tokens?.cost;
+  const tooLarge = cost?.refusal !== undefined && !encoded.isPlaceholderData;
+  const canRun = model !== null && text.trim() !== '' && !tooLong && !tooLarge;
   const run = () => {
     if (!canRun) return;
     setQuery(null);
@@ -65,6 +69,7 @@ export function PromptEditor({ model, info, running }: { model: string | null; i
           tokens.
         </p>
       )}
+      {cost && !tooLong && <RunCost cost={cost} />}
       {encoded.isError && (
         <p role="alert" className="error">
           {encoded.error.message}
@@ -80,5 +85,22 @@ export function PromptEditor({ model, info, running }: { model: string | null; i
         ))}
       </ol>
     </section>
+  );
+}
+
+/** The run's GPU memory before it runs, or the engine's refusal and its fix. */
+function RunCost({ cost }: { cost: RunCostView }) {
+  if (cost.refusal)
+    return (
+      <p role="alert" className="error" aria-label="Run cost">
+        {cost.refusal.message} {cost.refusal.fix}
+      </p>
+    );
+  return (
+    <p role="note" className="muted run-cost" aria-label="Run cost">
+      This run adds {formatBytes(cost.totalBytes)} of GPU memory: maps {formatBytes(cost.mapsBytes)} ({cost.mapLayers} layers), activations{' '}
+      {formatBytes(cost.activationBytes)}, logits {formatBytes(cost.logitsBytes)}; largest buffer {formatBytes(cost.largest.bytes)} of the{' '}
+      {formatBytes(cost.limitBytes)} this GPU allows.
+    </p>
   );
 }

@@ -57,6 +57,7 @@ import type {
 import { MODEL_CACHE, toErrorInfo } from './protocol.js';
 import { RetrievalNeedsGpuError, runLab, viewTest } from './retrieval.js';
 import type { RetrievalOutcome, RetrievalProgress, RetrievalRequest, RetrievalTestRequest, RetrievalTestView } from './retrieval-protocol.js';
+import { type RunCostView, runCostView } from './run-cost-view.js';
 import { SuccessorRunner } from './successor.js';
 
 /** Longest prompt the memory estimate assumes. */
@@ -271,7 +272,15 @@ export class EngineHost {
   encode(text: string, bos: boolean): EncodeResult {
     const m = this.requireModel();
     const ids = m.tokenizer.encode(text, { addBos: bos, checkContext: false });
-    return { ids, texts: ids.map((id) => m.tokenizer.tokenText(id)) };
+    const cost = this.runCost(m, ids.length);
+    return { ids, texts: ids.map((id) => m.tokenizer.tokenText(id)), ...(cost ? { cost } : {}) };
+  }
+
+  /** The cost of `runIds` on the WebGPU engine (every layer's maps, logits of every position), before running. */
+  private runCost(m: AnyModel, tokens: number): RunCostView | undefined {
+    if (isCpu(m) || isOnnx(m) || tokens === 0 || tokens > m.config.nCtx) return undefined;
+    const limits = m.transformer.ctx.limits;
+    return runCostView(m.transformer.estimate(tokens, { logits: 'all' }), Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
   }
 
   async runIds(ids: number[]): Promise<RunSummary> {

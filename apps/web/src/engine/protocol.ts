@@ -6,6 +6,7 @@
 
 import type { AtlasProgress, AtlasResult } from '@headscope/analysis';
 import type { RetrievalOutcome, RetrievalProgress, RetrievalRequest, RetrievalTestRequest, RetrievalTestView } from './retrieval-protocol.js';
+import type { RunCostView } from './run-cost-view.js';
 
 /** Where a model comes from. Local files travel to the worker as File objects (structured clone). */
 export type ModelRef =
@@ -79,6 +80,8 @@ export type GpuProbe =
 export interface EncodeResult {
   ids: number[];
   texts: string[];
+  /** What running these ids will cost on the WebGPU engine (absent on the CPU and ONNX paths). */
+  cost?: RunCostView;
 }
 
 /** Per-head numbers for the grid, [nLayers × nHeads] row-major. */

@@ -61,11 +61,12 @@ export class AttentionStore extends CapturedMaps<GpuTensor> {
   }
 
   /**
-   * Argmax key of every captured row, reduced on the GPU and read back in one transfer: index
-   * (layerIndex·H + head)·T + row, layers in `capturedLayers` order. Ties go to the lower key.
+   * Argmax key of every row with reductions (captured maps or capture.stats), reduced on the GPU and read
+   * back in one transfer: index (layerIndex·H + head)·T + row, layers in `statsLayers` order. Ties go to
+   * the lower key.
    */
   async argmaxAll(): Promise<Uint32Array> {
-    const layers = this.capturedLayers;
+    const layers = this.statsLayers;
     const per = this.nHeads * this.queries;
     if (layers.length === 0) return new Uint32Array(0);
     const out = this.ctx.createTensor([layers.length * per], 'u32', 'argmaxAll');

@@ -2,13 +2,24 @@
  * Reuses GPU buffers by size class and usage. Sizes are rounded up to one of four classes per power of
  * two (2^k, 1.25·2^k, 1.5·2^k, 1.75·2^k), so reuse wastes at most 25% while varied shapes still hit.
  * The pool knows nothing of kernels or tensors; GpuContext decides when a buffer may be released.
+ *
+ * A class hands out its oldest free buffer (lowest creation serial), so which buffer a request gets
+ * depends only on which buffers are free, not on the order they came back. A forward pass that releases
+ * its temporaries layer by layer (at submits) then gets the same buffers on every run, and the bind
+ * groups cached for them hit: handing out the most recently released one instead permuted the buffers
+ * from run to run, and a GPT-2 pass at T = 128 created ~44 bind groups and uniforms each time on the H200.
  */
 export class BufferPool {
+  /** Free buffers per class, by creation serial, highest first (pop() gives the oldest). */
   private readonly free = new Map<string, GPUBuffer[]>();
+  private readonly serials = new WeakMap<GPUBuffer, number>();
+  private nextSerial = 0;
   private readonly live = new Set<GPUBuffer>();
   private pooledBytes = 0;
   private liveBytes = 0;
   private peakLive = 0;
+  /** The most bytes live at once since the last trim: what the largest run needs again next time. */
+  private highWater = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -31,18 +42,27 @@ export class BufferPool {
     const key = `${size}:${usage}`;
     const list = this.free.get(key);
     const reused = list?.pop();
-    const buffer = reused ?? this.device.createBuffer({ size, usage, label });
-    if (reused) this.pooledBytes -= size;
+    let buffer = reused;
+    if (buffer) this.pooledBytes -= size;
+    else {
+      buffer = this.device.createBuffer({ size, usage, label });
+      this.serials.set(buffer, this.nextSerial++);
+    }
     this.live.add(buffer);
     this.liveBytes += size;
     this.peakLive = Math.max(this.peakLive, this.liveBytes);
+    this.highWater = Math.max(this.highWater, this.liveBytes);
     return buffer;
   }
 
   release(buffer: GPUBuffer): void {
     if (!this.live.delete(buffer)) return; // not ours, or released twice
     this.liveBytes -= buffer.size;
-    if (this.pooledBytes + buffer.size > this.maxPooledBytes) {
+    // Keep up to what the largest run held at once (at least maxPooledBytes): a run of the same shape needs
+    // it all again. A fixed 512 MiB destroyed ~245 MiB of a GPT-2 pass at T = 1024 every time on the H200,
+    // and creating it again (createBuffer 4.6 ms, and submits that zero-fill new buffers) was a third of
+    // recording the pass.
+    if (this.pooledBytes + buffer.size > Math.max(this.maxPooledBytes, this.highWater)) {
       buffer.destroy();
       return;
     }
@@ -52,7 +72,10 @@ export class BufferPool {
       list = [];
       this.free.set(key, list);
     }
-    list.push(buffer);
+    const serial = this.serials.get(buffer) ?? 0;
+    let at = list.length;
+    while (at > 0 && (this.serials.get(list[at - 1]!) ?? 0) < serial) at--;
+    list.splice(at, 0, buffer);
     this.pooledBytes += buffer.size;
   }
 
@@ -72,6 +95,7 @@ export class BufferPool {
     for (const l of this.free.values()) for (const b of l) b.destroy();
     this.free.clear();
     this.pooledBytes = 0;
+    this.highWater = this.liveBytes;
   }
 
   destroyAll(): void {

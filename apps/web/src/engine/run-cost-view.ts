@@ -1,0 +1,41 @@
+/**
+ * What the prompt editor shows before a run: the GPU memory the run will add to the loaded weights (the
+ * engine's own estimate, the one the forward pass checks), and, when a buffer exceeds what this GPU can
+ * bind, the refusal the engine would give, with its fix, so Run is disabled instead of failing.
+ */
+import { checkRunCost, type RunCost, RunTooLargeError } from '@headscope/models';
+
+export interface RunCostView {
+  tokens: number;
+  totalBytes: number;
+  mapsBytes: number;
+  mapLayers: number;
+  activationBytes: number;
+  logitsBytes: number;
+  largest: { what: string; bytes: number };
+  /** The most one buffer may hold on this GPU (maxStorageBufferBindingSize, within maxBufferSize). */
+  limitBytes: number;
+  /** Absent when the run fits. */
+  refusal?: { message: string; fix: string };
+}
+
+export function runCostView(cost: RunCost, limitBytes: number): RunCostView {
+  const view: RunCostView = {
+    tokens: cost.tokens,
+    totalBytes: cost.totalBytes,
+    mapsBytes: cost.mapsBytes,
+    mapLayers: cost.mapLayers,
+    activationBytes: cost.activationBytes,
+    logitsBytes: cost.logitsBytes,
+    largest: { ...cost.largestBuffer },
+    limitBytes,
+  };
+  try {
+    checkRunCost(cost, limitBytes);
+  } catch (e) {
+    if (!(e instanceof RunTooLargeError)) throw e;
+    // The message without its trailing fix: the editor shows the two apart.
+    view.refusal = { message: e.message.slice(0, e.message.length - e.fix.length).trim(), fix: e.fix };
+  }
+  return view;
+}
