@@ -1,6 +1,6 @@
 /**
- * What a forward pass will allocate, computed from shapes before anything runs: the CLI's run summary
- * carries it, and the forward pass refuses a run whose largest buffer exceeds the device's binding limit
+ * What a forward pass will allocate, computed from shapes before anything runs: the app's prompt editor
+ * and the CLI's run summary show it, and the forward pass refuses a run whose largest buffer exceeds the device's binding limit
  * (or whose total exceeds a caller's budget) with a RunTooLargeError instead of failing half-way.
  *
  * The figures mirror Transformer.forward and count every layer's activations: a layer's temporaries only
