@@ -33,7 +33,7 @@ export function prefillChunkFor(nHeads: number, keys: number, budget: number): n
 /**
  * Prompt tokens per prefill pass of `prefill` tokens. Without maps, layers take the online softmax, which
  * holds no score matrix, so the chunk is as long as keeps one layer's activations (run-cost's estimate)
- * within `budget`: a 32k-token prompt of a Qwen2.5-0.5B shape takes 8 passes, not the ~220 that a
+ * within `budget`: a 32k-token prompt of a Qwen2.5-0.5B shape takes 10 passes of 3,449 tokens, not the ~220 that a
  * score-buffer rule would. Layers that still materialise attention (sliding windows, soft caps, and the
  * post-softmax rewrites of ACT) also keep their [H, chunk, keys] scores within it.
  */
