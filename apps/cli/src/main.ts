@@ -45,12 +45,16 @@ async function main(argv: readonly string[]): Promise<number> {
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     let last = 0;
+    let lastPhase = '';
     const report = await executeCalibrate(
       cmd,
       (p) => {
         const now = Date.now();
-        if (now - last < 1000 && p.done < p.total) return;
+        // At most a line a second, but every phase's first pass and the last pass always print, so each
+        // phase shows up however fast the passes run.
+        if (now - last < 1000 && p.done < p.total && p.phase === lastPhase) return;
         last = now;
+        lastPhase = p.phase;
         process.stderr.write(`${p.phase}: ${p.done}/${p.total} forward passes\n`);
       },
       abort.signal,
