@@ -8,8 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { BUILTIN_NEEDLES, parseNumberList, planGrid, reportJson, runRetrieval, summariseRetrieval, type TestResult } from '../packages/analysis/src/index.js';
-import { PREFILL_SCORE_BYTES, prefillChunkForModel } from '../packages/models/src/engine/decode-trace.js';
-import { estimateRunCost } from '../packages/models/src/engine/run-cost.js';
+import { PREFILL_SCORE_BYTES, prefillChunkForModel, prefillLayerBytes } from '../packages/models/src/engine/decode-trace.js';
 import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js';
 import { loadModel } from '../packages/models/src/model.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
@@ -81,10 +80,7 @@ const partialTop = Array.from(partial.retrieval, (retrieval, i) => ({ layer: Mat
   .slice(0, 10);
 const f32 = 4;
 const chunk = prefillChunkForModel(model.transformer, longest - 1, Math.min(settings.prefillScoreBytes, ctx.limits.maxStorageBufferBindingSize));
-const chunkLayerBytes = estimateRunCost(
-  { ...model.transformer.runShape, nLayers: 1 },
-  { tokens: chunk, logits: 'last', capture: { layers: 'none' } },
-).totalBytes;
+const chunkLayerBytes = prefillLayerBytes(model.transformer, chunk);
 const result = {
   dir,
   model: { layers: c.nLayers, heads: c.nHeads, kvHeads: c.nKvHeads, dHead: c.dHead, dModel: c.dModel, vocab: c.vocabSize, nCtx: c.nCtx },

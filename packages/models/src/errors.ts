@@ -8,10 +8,13 @@ import type { RunCost } from './engine/run-cost.js';
 
 export class ModelLoadError extends Error {
   readonly fix: string;
+  /** What happened, without the fix (a UI that shows the two apart reads this and `fix`). */
+  readonly happened: string;
   constructor(what: string, fix: string, options?: { cause?: unknown }) {
     super(`${what} ${fix}`, options);
     this.name = new.target.name;
     this.fix = fix;
+    this.happened = what;
   }
 }
 

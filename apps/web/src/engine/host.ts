@@ -279,8 +279,7 @@ export class EngineHost {
   /** The cost of `runIds` on the WebGPU engine (every layer's maps, logits of every position), before running. */
   private runCost(m: AnyModel, tokens: number): RunCostView | undefined {
     if (isCpu(m) || isOnnx(m) || tokens === 0 || tokens > m.config.nCtx) return undefined;
-    const limits = m.transformer.ctx.limits;
-    return runCostView(m.transformer.estimate(tokens, { logits: 'all' }), Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
+    return runCostView(m.transformer.estimate(tokens, { logits: 'all' }), maxBufferOf(m.transformer.ctx));
   }
 
   async runIds(ids: number[]): Promise<RunSummary> {

@@ -3,7 +3,7 @@
  * engine's own estimate, the one the forward pass checks), and, when a buffer exceeds what this GPU can
  * bind, the refusal the engine would give, with its fix, so Run is disabled instead of failing.
  */
-import { checkRunCost, type RunCost, RunTooLargeError } from '@headscope/models';
+import { type RunCost, runCostRefusal } from '@headscope/models';
 
 export interface RunCostView {
   tokens: number;
@@ -20,7 +20,8 @@ export interface RunCostView {
 }
 
 export function runCostView(cost: RunCost, limitBytes: number): RunCostView {
-  const view: RunCostView = {
+  const refusal = runCostRefusal(cost, limitBytes);
+  return {
     tokens: cost.tokens,
     totalBytes: cost.totalBytes,
     mapsBytes: cost.mapsBytes,
@@ -29,13 +30,6 @@ export function runCostView(cost: RunCost, limitBytes: number): RunCostView {
     logitsBytes: cost.logitsBytes,
     largest: { ...cost.largestBuffer },
     limitBytes,
+    ...(refusal ? { refusal: { message: refusal.happened, fix: refusal.fix } } : {}),
   };
-  try {
-    checkRunCost(cost, limitBytes);
-  } catch (e) {
-    if (!(e instanceof RunTooLargeError)) throw e;
-    // The message without its trailing fix: the editor shows the two apart.
-    view.refusal = { message: e.message.slice(0, e.message.length - e.fix.length).trim(), fix: e.fix };
-  }
-  return view;
 }

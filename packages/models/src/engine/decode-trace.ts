@@ -2,7 +2,7 @@ import { topK } from '@headscope/wgpu-kernels';
 import type { Transformer } from './forward.js';
 import type { Intervention } from './interventions.js';
 import { estimateRunCost } from './run-cost.js';
-import { layerAttentionOf } from './weights.js';
+import { prefersMaterialising } from './weights.js';
 
 export interface TraceOptions {
   maxNewTokens: number;
@@ -39,8 +39,7 @@ export function prefillChunkFor(nHeads: number, keys: number, budget: number): n
  */
 export function prefillChunkForModel(model: Transformer, prefill: number, budget: number, interventions: readonly Intervention[] = []): number {
   const c = model.config;
-  const layerShape = { ...model.runShape, nLayers: 1 };
-  const fits = (n: number) => estimateRunCost(layerShape, { tokens: n, logits: 'last', capture: { layers: 'none' } }).totalBytes <= budget;
+  const fits = (n: number) => prefillLayerBytes(model, n) <= budget;
   let lo = 1;
   let hi = Math.max(1, prefill);
   while (lo < hi) {
@@ -49,10 +48,14 @@ export function prefillChunkForModel(model: Transformer, prefill: number, budget
     else hi = mid - 1;
   }
   const materialises =
-    c.attnSoftcap !== undefined ||
-    Array.from({ length: c.nLayers }, (_, l) => layerAttentionOf(c, l).window !== null).some(Boolean) ||
+    Array.from({ length: c.nLayers }, (_, l) => prefersMaterialising(c, l)).some(Boolean) ||
     interventions.some((iv) => iv.kind === 'keyScale' || iv.kind === 'act');
   return materialises ? Math.min(lo, prefillChunkFor(c.nHeads, prefill, budget)) : lo;
+}
+
+/** One layer's share of a prefill pass of `tokens` tokens without maps (run-cost's estimate): what the chunk rule bounds. */
+export function prefillLayerBytes(model: Transformer, tokens: number): number {
+  return estimateRunCost({ ...model.runShape, nLayers: 1 }, { tokens, logits: 'last', capture: { layers: 'none' } }).totalBytes;
 }
 
 export interface DecodeTrace {

@@ -24,7 +24,16 @@ import { AttentionStore, type CapturedLayer } from './attention-store.js';
 import { type CaptureSpec, resolveCapture, resolveHeads, resolveStatsOnly } from './captured-maps.js';
 import { compileInterventions, type Intervention } from './interventions.js';
 import { checkRunCost, estimateRunCost, type RunCost, type RunShape } from './run-cost.js';
-import { type EngineConfig, gateActivation, type LayerWeights, type Linear, layerAttentionOf, type ModelWeights, type Norm } from './weights.js';
+import {
+  type EngineConfig,
+  gateActivation,
+  type LayerWeights,
+  type Linear,
+  layerAttentionOf,
+  type ModelWeights,
+  type Norm,
+  prefersMaterialising,
+} from './weights.js';
 
 export type { CaptureSpec } from './captured-maps.js';
 
@@ -238,9 +247,7 @@ export class Transformer {
         ...(lh?.headScale ? { headScale: tmp(ctx.upload(lh.headScale, [c.nHeads], 'headScale')) } : {}),
       };
       let att: GpuTensor;
-      // Sliding-window and soft-capped layers take the online softmax only when the budget needs it (reductions or
-      // single kept heads); otherwise they keep the materialising kernel their conformance was measured on.
-      const gemmaStyle = la.window !== null || c.attnSoftcap !== undefined;
+      const gemmaStyle = prefersMaterialising(c, l);
       const budgetNeedsFlash = statsLayers.has(l) || (captureLayers.has(l) && !!keptHeads);
       if ((captureLayers.has(l) && !keptHeads) || lh?.colScale || lh?.act || (gemmaStyle && !budgetNeedsFlash)) {
         // Kept whole layers, or a post-softmax rewrite (which needs whole rows): the materialising kernel.

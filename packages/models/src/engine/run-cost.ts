@@ -140,7 +140,14 @@ export function describeRunCost(c: RunCost): string {
  * the total exceeds `budgetBytes`.
  */
 export function checkRunCost(c: RunCost, maxBufferBytes: number, budgetBytes = Number.POSITIVE_INFINITY): void {
+  const refusal = runCostRefusal(c, maxBufferBytes, budgetBytes);
+  if (refusal) throw refusal;
+}
+
+/** The error checkRunCost would throw, or undefined when the run fits (for a UI that shows it before running). */
+export function runCostRefusal(c: RunCost, maxBufferBytes: number, budgetBytes = Number.POSITIVE_INFINITY): RunTooLargeError | undefined {
   if (c.largestBuffer.bytes > maxBufferBytes)
-    throw new RunTooLargeError(c, c.largestBuffer.what, c.largestBuffer.bytes, maxBufferBytes, 'per buffer on this GPU');
-  if (c.totalBytes > budgetBytes) throw new RunTooLargeError(c, 'the whole run', c.totalBytes, budgetBytes, 'in the memory budget');
+    return new RunTooLargeError(c, c.largestBuffer.what, c.largestBuffer.bytes, maxBufferBytes, 'per buffer on this GPU');
+  if (c.totalBytes > budgetBytes) return new RunTooLargeError(c, 'the whole run', c.totalBytes, budgetBytes, 'in the memory budget');
+  return undefined;
 }

@@ -136,6 +136,14 @@ export function layerAttentionOf(c: EngineConfig, l: number): { window: number |
   return c.layers?.[l] ?? { window: null, rope: c.positional === 'rotary' ? 'global' : 'none' };
 }
 
+/**
+ * Sliding-window and soft-capped layers keep the materialising attention kernel their conformance was
+ * measured on, unless a capture budget needs the online softmax (reductions, or single kept heads).
+ */
+export function prefersMaterialising(c: EngineConfig, l: number): boolean {
+  return layerAttentionOf(c, l).window !== null || c.attnSoftcap !== undefined;
+}
+
 export function releaseWeights(w: ModelWeights): void {
   const all: (GpuTensor | undefined)[] = [w.embed, w.pos, w.lnFinal.w, w.lnFinal.b, w.unembed.w, w.unembed.b];
   for (const l of w.layers) {
