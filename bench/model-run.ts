@@ -28,30 +28,53 @@ async function readStats(attention: { argmaxAll(): Promise<Uint32Array> }, mode:
 }
 
 /**
- * One forward pass from `run` to results ready: logits of every position (what PyTorch computes too) and,
- * per mode, the maps or the per-head statistics of every layer on the GPU; then everything is released.
+ * Which logits a timed pass makes. all: every position's, as PyTorch's forward computes them. needed: what
+ * the user's path needs: with maps or reductions the app makes a position's logits when it is shown
+ * (logits: 'none'), and without capture `headscope generate` needs the last position's.
+ */
+export type LogitsPolicy = 'all' | 'needed';
+
+/** One pass, run and released: each forward's logits or final rows go back to the pool. */
+function runPass(ctx: GpuContext, model: Transformer, ids: readonly number[], mode: CaptureMode, logits: 'all' | 'last' | 'none') {
+  const capture = captureFor(mode);
+  if (logits === 'none') {
+    const r = model.forward(ids, { capture, logits });
+    return { attention: r.attention, release: () => ctx.release(r.final) };
+  }
+  const r = model.forward(ids, { capture, logits });
+  return { attention: r.attention, release: () => ctx.release(r.logits) };
+}
+
+/**
+ * One forward pass from `run` to results ready: the logits the policy asks for and, per mode, the maps
+ * or the per-head statistics of every layer on the GPU; then everything is released.
  */
 export async function forwardOnce(
   ctx: GpuContext,
   model: Transformer,
   ids: readonly number[],
   mode: CaptureMode,
+  policy: LogitsPolicy = 'all',
 ): Promise<{ latencyMs: number; recordMs: number }> {
   if (ctx.profiler) ctx.profiler.enabled = false;
   const t0 = performance.now();
-  const { logits, attention } = model.forward(ids, { capture: captureFor(mode), logits: logitsFor(ctx, model, ids.length) });
+  const pass = runPass(ctx, model, ids, mode, logitsFor(ctx, model, ids.length, mode, policy));
   const t1 = performance.now();
-  await readStats(attention, mode);
+  await readStats(pass.attention, mode);
   await ctx.sync();
   const t2 = performance.now();
-  attention.release();
-  ctx.release(logits);
+  pass.attention.release();
+  pass.release();
   if (ctx.profiler) ctx.profiler.enabled = true;
   return { latencyMs: t2 - t0, recordMs: t1 - t0 };
 }
 
-/** Logits of every position, as PyTorch computes, unless [T, vocab] exceeds one binding (Qwen at T = 4096: 2.5 GB); then the last only. */
-export function logitsFor(ctx: GpuContext, model: Transformer, T: number): 'all' | 'last' {
+/**
+ * The logits option of a timed pass. 'all': every position, as PyTorch computes, unless [T, vocab] exceeds
+ * one binding (Qwen at T = 4096: 2.5 GB); then the last only. 'needed': none with capture, last without.
+ */
+export function logitsFor(ctx: GpuContext, model: Transformer, T: number, mode: CaptureMode, policy: LogitsPolicy): 'all' | 'last' | 'none' {
+  if (policy === 'needed') return mode === 'none' ? 'last' : 'none';
   return T * model.config.vocabSize * 4 <= Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) ? 'all' : 'last';
 }
 
@@ -62,6 +85,7 @@ export async function passProfile(
   ids: readonly number[],
   mode: CaptureMode,
   n: number,
+  policy: LogitsPolicy = 'all',
 ): Promise<{ gpuMs: number; spanMs: number; passes: number }> {
   const gpu: number[] = [];
   const span: number[] = [];
@@ -70,12 +94,12 @@ export async function passProfile(
   if (ctx.profiler) ctx.profiler.perDispatch = false;
   await ctx.timings();
   for (let i = 0; i < n; i++) {
-    const { logits, attention } = model.forward(ids, { capture: captureFor(mode), logits: logitsFor(ctx, model, ids.length) });
-    await readStats(attention, mode);
+    const pass = runPass(ctx, model, ids, mode, logitsFor(ctx, model, ids.length, mode, policy));
+    await readStats(pass.attention, mode);
     await ctx.sync();
     const t = await ctx.timings();
-    attention.release();
-    ctx.release(logits);
+    pass.attention.release();
+    pass.release();
     if (!t.length) continue;
     passes = t.length;
     gpu.push(t.reduce((a, p) => a + p.ms, 0));
@@ -110,31 +134,46 @@ export interface TorchResults {
   device: string;
   torch: string;
   transformers: string;
-  forward: { model: string; T: number; impl: 'eager' | 'sdpa'; attentions: boolean; ms: number; gpuMs: number | null }[];
+  /** logits: 'last' = logits_to_keep=1 (absent in older files: every position). */
+  forward: { model: string; T: number; impl: 'eager' | 'sdpa'; attentions: boolean; logits?: 'all' | 'last'; ms: number; gpuMs: number | null }[];
   decode: { model: string; impl: 'eager' | 'sdpa'; prompt: number; steps: number; tokensPerS: number; msPerToken: number }[];
 }
 
 export interface RatioRow {
   model: string;
   T: number;
+  /** Headscope, every position's logits (as PyTorch computes them). */
   mapsMs?: number;
   reductionsMs?: number;
   /** Every head's statistics without maps. */
   statsMs?: number;
   noneMs?: number;
+  /** Headscope with the logits its path needs: maps with logits on demand (the app), no capture with the last (generate). */
+  mapsNeededMs?: number;
+  noneNeededMs?: number;
   torchEagerAttnMs?: number;
   torchSdpaMs?: number;
-  /** Headscope all maps / PyTorch eager with output_attentions (< 1: faster). */
+  /** PyTorch with logits_to_keep=1. */
+  torchEagerAttnLastMs?: number;
+  torchSdpaLastMs?: number;
+  /** Headscope all maps / PyTorch eager with output_attentions, every position's logits on both sides (< 1: faster). */
   mapsVsEager?: number;
-  /** Headscope no capture / PyTorch sdpa. */
+  /** Headscope no capture / PyTorch sdpa, every position's logits on both sides. */
   noneVsSdpa?: number;
+  /** The app's pass (maps, logits on demand) / PyTorch eager with output_attentions as users call it. */
+  mapsNeededVsEager?: number;
+  /** The app's pass / PyTorch eager with output_attentions and logits_to_keep=1. */
+  mapsNeededVsEagerLast?: number;
+  /** No capture, last logits / PyTorch sdpa with logits_to_keep=1. */
+  noneNeededVsSdpaLast?: number;
 }
 
 /** Joins the two sides by (model, T) and prints the table with ratios (Headscope time / PyTorch time). */
 export function torchRatios(forward: ForwardRow[], decode: DecodeRow[], torch: TorchResults): RatioRow[] {
-  const ours = (m: string, T: number, mode: string) => forward.find((r) => r.model === m && r.T === T && r.mode === mode)?.latencyMs;
-  const theirs = (m: string, T: number, impl: string, att: boolean) =>
-    torch.forward.find((r) => r.model === m && r.T === T && r.impl === impl && r.attentions === att)?.ms;
+  const ours = (m: string, T: number, mode: string, policy: LogitsPolicy = 'all') =>
+    forward.find((r) => r.model === m && r.T === T && r.mode === mode && (r.policy ?? 'all') === policy)?.latencyMs;
+  const theirs = (m: string, T: number, impl: string, att: boolean, logits: 'all' | 'last' = 'all') =>
+    torch.forward.find((r) => r.model === m && r.T === T && r.impl === impl && r.attentions === att && (r.logits ?? 'all') === logits)?.ms;
   const keys = [...new Set(forward.map((r) => `${r.model}|${r.T}`))];
   const rows: RatioRow[] = keys.map((k) => {
     const [model = '', t = '0'] = k.split('|');
@@ -143,18 +182,27 @@ export function torchRatios(forward: ForwardRow[], decode: DecodeRow[], torch: T
     const set = <K extends keyof RatioRow>(key: K, v: RatioRow[K] | undefined) => {
       if (v !== undefined && !Number.isNaN(v)) row[key] = v;
     };
+    const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a && b ? a / b : undefined);
     set('mapsMs', ours(model, T, 'maps'));
     set('reductionsMs', ours(model, T, 'reductions'));
     set('statsMs', ours(model, T, 'stats'));
     set('noneMs', ours(model, T, 'none'));
+    set('mapsNeededMs', ours(model, T, 'maps', 'needed'));
+    set('noneNeededMs', ours(model, T, 'none', 'needed'));
     set('torchEagerAttnMs', theirs(model, T, 'eager', true));
     set('torchSdpaMs', theirs(model, T, 'sdpa', false));
-    if (row.mapsMs && row.torchEagerAttnMs) row.mapsVsEager = row.mapsMs / row.torchEagerAttnMs;
-    if (row.noneMs && row.torchSdpaMs) row.noneVsSdpa = row.noneMs / row.torchSdpaMs;
+    set('torchEagerAttnLastMs', theirs(model, T, 'eager', true, 'last'));
+    set('torchSdpaLastMs', theirs(model, T, 'sdpa', false, 'last'));
+    set('mapsVsEager', ratio(row.mapsMs, row.torchEagerAttnMs));
+    set('noneVsSdpa', ratio(row.noneMs, row.torchSdpaMs));
+    set('mapsNeededVsEager', ratio(row.mapsNeededMs, row.torchEagerAttnMs));
+    set('mapsNeededVsEagerLast', ratio(row.mapsNeededMs, row.torchEagerAttnLastMs));
+    set('noneNeededVsSdpaLast', ratio(row.noneNeededMs, row.torchSdpaLastMs));
     return row;
   });
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
   console.log(`\nPyTorch ${torch.torch} (transformers ${torch.transformers}) on ${torch.device}; medians, ms; ratio = Headscope / PyTorch`);
+  console.log("\nEvery position's logits on both sides:");
   console.log(
     '| model | T | Headscope all maps | reductions | statistics, no maps | no capture | PyTorch eager + attentions | PyTorch sdpa | maps / eager | none / sdpa |',
   );
@@ -162,6 +210,16 @@ export function torchRatios(forward: ForwardRow[], decode: DecodeRow[], torch: T
   for (const r of rows) {
     console.log(
       `| ${r.model} | ${r.T} | ${f(r.mapsMs)} | ${f(r.reductionsMs)} | ${f(r.statsMs)} | ${f(r.noneMs)} | ${f(r.torchEagerAttnMs)} | ${f(r.torchSdpaMs)} | ${f(r.mapsVsEager)} | ${f(r.noneVsSdpa)} |`,
+    );
+  }
+  console.log('\nThe logits each path needs (app: on demand; generate: last) against PyTorch as called, and with logits_to_keep=1:');
+  console.log(
+    '| model | T | Headscope maps, logits on demand | eager + attentions | eager + attentions, last logits | / eager | / eager last | Headscope no capture, last logits | sdpa, last logits | / sdpa last |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.model} | ${r.T} | ${f(r.mapsNeededMs)} | ${f(r.torchEagerAttnMs)} | ${f(r.torchEagerAttnLastMs)} | ${f(r.mapsNeededVsEager)} | ${f(r.mapsNeededVsEagerLast)} | ${f(r.noneNeededMs)} | ${f(r.torchSdpaLastMs)} | ${f(r.noneNeededVsSdpaLast)} |`,
     );
   }
   console.log('\n| model | Headscope tokens/s | PyTorch eager (sdpa) tokens/s | PyTorch eager (eager attention) tokens/s | Headscope / PyTorch sdpa |');

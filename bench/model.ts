@@ -3,7 +3,7 @@
  * in Hugging Face layout (bench/model_torch.py writes seeded random ones with transformers on the GPU
  * machine and times PyTorch on them in the same job). See bench/README.md.
  *
- *   node bench/dist/model.mjs --dir DIR [--models gpt2,pythia,qwen] [--T 128,512,…] [--modes maps,reductions,stats,none]
+ *   node bench/dist/model.mjs --dir DIR [--models gpt2,pythia,qwen] [--T 128,512,…] [--modes maps,reductions,stats,none] [--logits all,needed]
  *     [--reps N] [--decode N] [--profile] [--torch torch.json] [--json out.json] [--budget-s S]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
 import type { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
 import { phaseProfile } from './model-profile.js';
-import { type CaptureMode, forwardOnce, logitsFor, passProfile, type TorchResults, torchRatios, warmGpu } from './model-run.js';
+import { type CaptureMode, forwardOnce, type LogitsPolicy, logitsFor, passProfile, type TorchResults, torchRatios, warmGpu } from './model-run.js';
 import { median } from './timing.js';
 
 const argv = process.argv.slice(2);
@@ -30,6 +30,8 @@ const DIR = arg('--dir') ?? 'bench/models';
 const MODELS = list('--models', 'gpt2,pythia,qwen');
 const LENGTHS = list('--T', '128,512,1024,2048,4096').map(Number);
 const MODES = list('--modes', 'maps,reductions,stats,none') as CaptureMode[];
+/** all: every position's logits (PyTorch's forward); needed: the logits the user's path needs (model-run.ts). */
+const POLICIES = list('--logits', 'all,needed') as LogitsPolicy[];
 const REPS = num('--reps', 15);
 const DECODE = num('--decode', 64);
 const DECODE_PROMPT = num('--decode-prompt', 128);
@@ -59,7 +61,10 @@ export interface ForwardRow {
   /** The part of that spent inside run() (recording and submitting). */
   recordMs: number;
   reps: number;
-  logits: 'all' | 'last';
+  /** The logits the pass made (policy 'all' falls back to 'last' where [T, vocab] exceeds one binding). */
+  logits: 'all' | 'last' | 'none';
+  /** Absent in older result files: 'all'. */
+  policy?: LogitsPolicy;
   /** Sum of the pass timestamps of one forward (profile context), median over runs. */
   gpuMs?: number;
   /** First pass begin → last pass end of one forward. */
@@ -99,30 +104,31 @@ function tokens(n: number, vocab: number, seed: number): number[] {
   });
 }
 
-async function timeForward(ctx: GpuContext, model: Transformer, name: string, T: number, mode: CaptureMode): Promise<ForwardRow> {
+async function timeForward(ctx: GpuContext, model: Transformer, name: string, T: number, mode: CaptureMode, policy: LogitsPolicy): Promise<ForwardRow> {
   const ids = tokens(T, model.config.vocabSize, T);
   // First runs compile pipelines and fill the pool; they also tell how many reps fit the case budget.
-  await forwardOnce(ctx, model, ids, mode);
-  const second = await forwardOnce(ctx, model, ids, mode);
+  await forwardOnce(ctx, model, ids, mode, policy);
+  const second = await forwardOnce(ctx, model, ids, mode, policy);
   const reps = Math.max(3, Math.min(REPS, Math.floor(CASE_MS / Math.max(second.latencyMs, 0.01))));
   await warmGpu(ctx, WARM_CASE_MS);
   const lat: number[] = [];
   const rec: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const r = await forwardOnce(ctx, model, ids, mode);
+    const r = await forwardOnce(ctx, model, ids, mode, policy);
     lat.push(r.latencyMs);
     rec.push(r.recordMs);
   }
-  const row: ForwardRow = { model: name, T, mode, latencyMs: median(lat), recordMs: median(rec), reps, logits: logitsFor(ctx, model, T) };
+  const logits = logitsFor(ctx, model, T, mode, policy);
+  const row: ForwardRow = { model: name, T, mode, latencyMs: median(lat), recordMs: median(rec), reps, logits, policy };
   if (ctx.profiler) {
-    const p = await passProfile(ctx, model, ids, mode, Math.min(5, reps));
+    const p = await passProfile(ctx, model, ids, mode, Math.min(5, reps), policy);
     row.gpuMs = p.gpuMs;
     row.spanMs = p.spanMs;
     row.passes = p.passes;
   }
   console.log(
-    `${name.padEnd(7)} T=${String(T).padStart(4)} ${mode.padEnd(10)} latency ${f(row.latencyMs).padStart(8)} ms  record ${f(row.recordMs).padStart(7)} ms` +
-      `  gpu ${f(row.gpuMs).padStart(8)} ms  span ${f(row.spanMs).padStart(8)} ms  passes ${row.passes ?? '-'}  (reps ${reps}${row.logits === 'last' ? ', last logits only' : ''})`,
+    `${name.padEnd(7)} T=${String(T).padStart(4)} ${mode.padEnd(10)} ${policy.padEnd(6)} latency ${f(row.latencyMs).padStart(8)} ms  record ${f(row.recordMs).padStart(7)} ms` +
+      `  gpu ${f(row.gpuMs).padStart(8)} ms  span ${f(row.spanMs).padStart(8)} ms  passes ${row.passes ?? '-'}  (reps ${reps}, logits ${row.logits})`,
   );
   return row;
 }
@@ -175,12 +181,14 @@ for (const name of MODELS) {
   );
   await warmGpu(ctx, WARM_MS);
   for (const T of LENGTHS.filter((t) => t <= model.config.nCtx)) {
-    for (const mode of MODES) {
-      if (overBudget()) {
-        skipped.push(`${name} T=${T} ${mode}`);
-        continue;
+    for (const policy of POLICIES) {
+      for (const mode of MODES) {
+        if (overBudget()) {
+          skipped.push(`${name} T=${T} ${mode} (${policy} logits)`);
+          continue;
+        }
+        forward.push(await timeForward(ctx, model, name, T, mode, policy));
       }
-      forward.push(await timeForward(ctx, model, name, T, mode));
     }
     if (PROFILE && PROFILE_AT.includes(T) && PROFILE_MODELS.includes(name) && !overBudget())
       profiles[`${name}@${T}`] = await phaseProfile(ctx, model, tokens(T, model.config.vocabSize, T));

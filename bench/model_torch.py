@@ -171,11 +171,17 @@ def main() -> None:
         with torch.inference_mode():
             for T in [t for t in lengths if t <= n_ctx(config)]:
                 ids = tokens(T, config.vocab_size, T, device)
-                for impl, attentions in (("eager", True), ("sdpa", False)):
+                # logits "all": every position, as a plain forward call; "last": logits_to_keep=1, as generate's prefill.
+                for impl, attentions, logits in (("eager", True, "all"), ("sdpa", False, "all"), ("eager", True, "last"), ("sdpa", False, "last")):
                     model.set_attn_implementation(impl)
-                    ms, gpu, reps = timed(lambda: model(ids, output_attentions=attentions, use_cache=False), a.reps, device, a.case_s)
-                    result["forward"].append({"model": name, "T": T, "impl": impl, "attentions": attentions, "ms": ms, "gpuMs": gpu})
-                    print(f"{name} T={T:5d} {impl:5s} attentions={attentions!s:5s} {ms:8.2f} ms (cuda events {gpu if gpu is None else round(gpu, 2)} ms, reps {reps})", flush=True)
+                    keep = {"logits_to_keep": 1} if logits == "last" else {}
+                    try:
+                        ms, gpu, reps = timed(lambda: model(ids, output_attentions=attentions, use_cache=False, **keep), a.reps, device, a.case_s)
+                    except TypeError as e:  # a model class without logits_to_keep
+                        print(f"{name} T={T} {impl} logits={logits}: skipped ({e})", flush=True)
+                        continue
+                    result["forward"].append({"model": name, "T": T, "impl": impl, "attentions": attentions, "logits": logits, "ms": ms, "gpuMs": gpu})
+                    print(f"{name} T={T:5d} {impl:5s} attentions={attentions!s:5s} logits={logits:4s} {ms:8.2f} ms (cuda events {gpu if gpu is None else round(gpu, 2)} ms, reps {reps})", flush=True)
             if a.decode > 0:
                 for impl in ("sdpa", "eager"):
                     model.set_attn_implementation(impl)

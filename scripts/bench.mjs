@@ -14,7 +14,7 @@ import { gpuEnv } from './gpu-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Each benchmark is bench/<entry>.ts; `npm run bench -- --<entry> …` runs one here (default: kernels).
-const entries = ['kernels', 'model', 'retrieval', 'atlas', 'calibration', 'successor', 'onnx'];
+const entries = ['kernels', 'model', 'retrieval', 'atlas', 'calibration', 'successor', 'onnx', 'long-prompt'];
 const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' };
 for (const e of entries) {
   await build({ ...common, entryPoints: [join(root, `bench/${e}.ts`)], external: ['webgpu'], outfile: join(root, `bench/dist/${e}.mjs`) });

@@ -22,7 +22,8 @@ export interface LoadedModel {
   readonly weightMemory: WeightMemory;
   /** Token ids for a prompt; `bos` overrides the model's default (a "prepend BOS" switch). */
   encode(text: string, options?: { bos?: boolean }): number[];
-  run(ids: readonly number[], options?: ForwardOptions): ForwardResult;
+  /** A forward pass with logits (see `transformer.forward` with logits: 'none' for logits on demand). */
+  run(ids: readonly number[], options?: ForwardOptions & { logits?: 'all' | 'last' }): ForwardResult;
   generate(ids: readonly number[], options: GenerateOptions): Promise<GenerateResult>;
   dispose(): void;
 }

@@ -99,8 +99,8 @@ function RunCost({ cost }: { cost: RunCostView }) {
   return (
     <p role="note" className="muted run-cost" aria-label="Run cost">
       This run adds {formatBytes(cost.totalBytes)} of GPU memory: maps {formatBytes(cost.mapsBytes)} ({cost.mapLayers} layers), activations{' '}
-      {formatBytes(cost.activationBytes)}, logits {formatBytes(cost.logitsBytes)}; largest buffer {formatBytes(cost.largest.bytes)} of the{' '}
-      {formatBytes(cost.limitBytes)} this GPU allows.
+      {formatBytes(cost.activationBytes)}, {cost.logitsBytes > 0 ? `logits ${formatBytes(cost.logitsBytes)}` : 'logits made per position when shown'}; largest
+      buffer {formatBytes(cost.largest.bytes)} of the {formatBytes(cost.limitBytes)} this GPU allows.
     </p>
   );
 }

@@ -69,8 +69,12 @@ const HEAD_CACHE_BYTES = 64 << 20;
 interface ActiveRun {
   id: number;
   ids: number[];
-  /** [T, V]: on the GPU, or on the host (CPU path). */
-  logits: GpuTensor | Float32Array;
+  /**
+   * On the WebGPU engine, the final norm's rows [T, d_model], from which a position's logits are made
+   * when it is looked at (a quarter of GPT-2's pass at T = 1024 is the unembedding of every position);
+   * the logits [T, V] themselves on the host for the CPU and ONNX paths.
+   */
+  logits: { final: GpuTensor } | Float32Array;
   attention: AttentionStore | CpuAttentionStore;
 }
 
@@ -276,17 +280,25 @@ export class EngineHost {
     return { ids, texts: ids.map((id) => m.tokenizer.tokenText(id)), ...(cost ? { cost } : {}) };
   }
 
-  /** The cost of `runIds` on the WebGPU engine (every layer's maps, logits of every position), before running. */
+  /** The cost of `runIds` on the WebGPU engine (every layer's maps; logits on demand), before running. */
   private runCost(m: AnyModel, tokens: number): RunCostView | undefined {
     if (isCpu(m) || isOnnx(m) || tokens === 0 || tokens > m.config.nCtx) return undefined;
-    return runCostView(m.transformer.estimate(tokens, { logits: 'all' }), maxBufferOf(m.transformer.ctx));
+    return runCostView(m.transformer.estimate(tokens, { logits: 'none' }), maxBufferOf(m.transformer.ctx));
+  }
+
+  /** The run's forward pass: logits on the host (CPU, ONNX) or made per position later (WebGPU). */
+  private async forward(m: AnyModel, ids: number[]): Promise<Pick<ActiveRun, 'logits' | 'attention'>> {
+    if (isOnnx(m)) return m.run(ids);
+    if (isCpu(m)) return m.run(ids, { logits: 'all' });
+    const { final, attention } = m.transformer.forward(ids, { logits: 'none' });
+    return { logits: { final }, attention };
   }
 
   async runIds(ids: number[]): Promise<RunSummary> {
     const m = this.requireModel();
     const t0 = performance.now();
     this.dropRun();
-    const { logits, attention } = isOnnx(m) ? await m.run(ids) : m.run(ids, { logits: 'all' });
+    const { logits, attention } = await this.forward(m, ids);
     const run: ActiveRun = { id: this.nextRunId++, ids, logits, attention };
     this.run = run;
     const { nLayers: L, nHeads: H } = m.config;
@@ -360,7 +372,7 @@ export class EngineHost {
     const m = this.requireModel();
     const V = m.config.vocabSize;
     if (!(position >= 0 && position < run.ids.length)) throw new RangeError(`position ${position} is outside 0..${run.ids.length - 1}`);
-    const row = await readLogits(m, run.logits, position * V, V);
+    const row = await readLogits(m, run.logits, position, 1, V);
     return topKFromLogits(row, k).map((p) => ({ ...p, text: m.tokenizer.tokenText(p.id) }));
   }
 
@@ -372,7 +384,7 @@ export class EngineHost {
     const T = run.ids.length;
     const tensors: TensorToWrite[] = [
       { name: 'input_ids', shape: [T], data: Int32Array.from(run.ids) },
-      { name: 'logits', shape: [T, V], data: await readLogits(m, run.logits, 0, T * V) },
+      { name: 'logits', shape: [T, V], data: await readLogits(m, run.logits, 0, T, V) },
     ];
     for (let l = 0; l < L; l++) tensors.push({ name: `attn.${l}`, shape: [H, T, T], data: await run.attention.layer(l) });
     return encodeSafetensors(tensors, { producer: 'headscope', model: m.name });
@@ -382,7 +394,7 @@ export class EngineHost {
     if (!this.run) return;
     this.run.attention.release();
     const { logits } = this.run;
-    if (this.model && !isCpu(this.model) && !isOnnx(this.model) && !(logits instanceof Float32Array)) this.model.transformer.ctx.release(logits);
+    if (this.model && !isCpu(this.model) && !isOnnx(this.model) && !(logits instanceof Float32Array)) this.model.transformer.ctx.release(logits.final);
     this.run = undefined;
     this.heads.clear();
     this.headBytes = 0;
@@ -407,11 +419,17 @@ function maxBufferOf(ctx: GpuContext): number {
   return Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
 }
 
-/** `length` logits from `offset`, from the GPU or the host array. */
-async function readLogits(m: AnyModel, logits: GpuTensor | Float32Array, offset: number, length: number): Promise<Float32Array> {
-  if (logits instanceof Float32Array) return logits.slice(offset, offset + length);
+/** The logits of `count` positions from `from` ([count, V] row-major): made on the GPU, or cut from the host array. */
+async function readLogits(m: AnyModel, logits: ActiveRun['logits'], from: number, count: number, V: number): Promise<Float32Array> {
+  if (logits instanceof Float32Array) return logits.slice(from * V, (from + count) * V);
   if (isCpu(m) || isOnnx(m)) throw new Error('GPU logits without a GPU model');
-  return m.transformer.ctx.readF32(logits, offset, length);
+  const { transformer } = m;
+  const rows = transformer.logitsOf(logits.final, from, count);
+  try {
+    return await transformer.ctx.readF32(rows);
+  } finally {
+    transformer.ctx.release(rows);
+  }
 }
 
 /** A bundled model without config.json is not in this build: say so, rather than "add config.json". */

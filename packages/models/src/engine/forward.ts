@@ -1,7 +1,6 @@
 import {
   ACT_PARAMS_PER_HEAD,
   type AttentionStats,
-  activation,
   addInto,
   attention,
   concatColumns,
@@ -12,6 +11,7 @@ import {
   gatedProduct,
   headScale,
   layerNorm,
+  type MatmulArgs,
   matmul,
   rmsNorm,
   rotary,
@@ -23,7 +23,7 @@ import { ContextLengthError } from '../errors.js';
 import { AttentionStore, type CapturedLayer } from './attention-store.js';
 import { type CaptureSpec, resolveCapture, resolveHeads, resolveStatsOnly } from './captured-maps.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import { checkRunCost, estimateRunCost, type RunCost, type RunShape } from './run-cost.js';
+import { checkRunCost, estimateRunCost, type RunCost, type RunShape, scoresFitScratch } from './run-cost.js';
 import {
   type EngineConfig,
   gateActivation,
@@ -42,8 +42,11 @@ export interface ForwardOptions {
   interventions?: readonly Intervention[];
   /** Continue from (and extend) this cache: the tokens are positions cache.length … cache.length+T−1. */
   cache?: KvCache;
-  /** Logits of every position (analysis) or only the last (decoding). Default 'all'. */
-  logits?: 'all' | 'last';
+  /**
+   * Logits of every position (analysis), only the last (decoding), or none: 'none' returns the final norm's
+   * rows instead, and `logitsOf` makes the logits of the positions someone looks at (the app). Default 'all'.
+   */
+  logits?: 'all' | 'last' | 'none';
   /** Refuse (RunTooLargeError) when the estimated GPU memory of the pass exceeds this many bytes. */
   memoryBudgetBytes?: number;
   /** Keep the last position's per-head outputs, attention rows and final residual (direct logit attribution). */
@@ -66,6 +69,20 @@ export interface ForwardResult {
   attention: AttentionStore;
   last?: LastPosition;
 }
+
+/** A pass run with logits: 'none'. */
+export interface DeferredForwardResult extends Omit<ForwardResult, 'logits'> {
+  /** [T, d_model], the final norm's output: `logitsOf` turns rows of it into logits. The caller releases it. */
+  final: GpuTensor;
+}
+
+/**
+ * Passes of this many tokens or more submit after EARLY_SUBMIT_DISPATCHES (the embedding and about one
+ * layer): the GPU bounds them, so it should start at once. Shorter ones are bound by recording, where
+ * another submit (~0.4 ms of CPU on the H200 host) would only add to it.
+ */
+const EARLY_SUBMIT_MIN_TOKENS = 256;
+const EARLY_SUBMIT_DISPATCHES = 16;
 
 /** Keys and values of every layer for the positions seen so far, on the GPU. */
 export class KvCache {
@@ -144,7 +161,9 @@ export class Transformer {
     this.ctx.release(...cache.k, ...cache.v);
   }
 
-  forward(ids: readonly number[], options: ForwardOptions = {}): ForwardResult {
+  forward(ids: readonly number[], options: ForwardOptions & { logits: 'none' }): DeferredForwardResult;
+  forward(ids: readonly number[], options?: ForwardOptions & { logits?: 'all' | 'last' }): ForwardResult;
+  forward(ids: readonly number[], options: ForwardOptions = {}): ForwardResult | DeferredForwardResult {
     const { ctx, config: c, weights: w } = this;
     const T = ids.length;
     if (T === 0) throw new RangeError('forward needs at least one token');
@@ -169,6 +188,8 @@ export class Transformer {
       return t;
     };
 
+    // Long passes are GPU-bound: submit the first layer early so the GPU starts while the rest is recorded.
+    if (T >= EARLY_SUBMIT_MIN_TOKENS) ctx.flushAfter(EARLY_SUBMIT_DISPATCHES);
     const idsT = tmp(ctx.upload(Uint32Array.from(ids), [T], 'ids'));
     const x = embedding(ctx, {
       ids: idsT,
@@ -187,6 +208,9 @@ export class Transformer {
     const statsOnly = new Map<number, AttentionStats>();
     const headMaps = new Map<number, Map<number, GpuTensor>>();
     const preNorms = (c.sublayerNorms ?? 'pre') !== 'post';
+    // Layers without maps or reductions write their probabilities here (one buffer for the whole pass).
+    let scores: GpuTensor | undefined;
+    const plainScores = scoresFitScratch(c.nHeads, T, total);
 
     for (let l = 0; l < c.nLayers; l++) {
       const lw = w.layers[l]!;
@@ -249,20 +273,24 @@ export class Transformer {
       let att: GpuTensor;
       const gemmaStyle = prefersMaterialising(c, l);
       const budgetNeedsFlash = statsLayers.has(l) || (captureLayers.has(l) && !!keptHeads);
-      if ((captureLayers.has(l) && !keptHeads) || lh?.colScale || lh?.act || (gemmaStyle && !budgetNeedsFlash)) {
-        // Kept whole layers, or a post-softmax rewrite (which needs whole rows): the materialising kernel.
+      const scratchOnly = !captureLayers.has(l) && !budgetNeedsFlash && plainScores;
+      if ((captureLayers.has(l) && !keptHeads) || lh?.colScale || lh?.act || (gemmaStyle && !budgetNeedsFlash) || scratchOnly) {
+        // Kept whole layers, a post-softmax rewrite (which needs whole rows), or scores small enough to
+        // write (faster than the online softmax): the materialising kernel.
         let cap: CapturedLayer | undefined;
         if (captureLayers.has(l)) {
           cap = { probs: this.mapsTensor([c.nHeads, T, total], `attn.${l}`) };
           if (options.capture?.pre) cap.pre = this.mapsTensor([c.nHeads, T, total], `attn.${l}.pre`);
           captured.set(l, cap);
+        } else if (plainScores) {
+          scores ??= ctx.createTensor([c.nHeads, T, total], 'f32', 'attention.scores');
         }
         att = tmp(
           attention(ctx, {
             ...common,
             ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
             ...(lh?.act ? { act: tmp(ctx.upload(lh.act, [c.nHeads, ACT_PARAMS_PER_HEAD], 'act')) } : {}),
-            ...(cap ? { capture: cap.probs } : {}),
+            ...(cap ? { capture: cap.probs } : scores ? { capture: scores } : {}),
             ...(cap?.pre ? { capturePre: cap.pre } : {}),
           }),
         );
@@ -282,20 +310,16 @@ export class Transformer {
         const cap = captured.get(l);
         for (let hd = 0; cap && hd < c.nHeads; hd++) ctx.copy(cap.probs, keep.attention, (hd * T + T - 1) * total, (l * c.nHeads + hd) * total, total);
       }
-      let attnOut = tmp(linear(ctx, att, lw.o));
-      if (lw.ln1Post) attnOut = tmp(this.norm(attnOut, lw.ln1Post));
+      // W_O's product and the MLP's down projection add straight into the residual stream (matmul epilogue),
+      // unless a post-norm (Gemma) has to see the branch on its own.
       const mlpIn = () => (preNorms ? tmp(this.norm(x, lw.ln2)) : x);
-      if (c.parallelResidual) {
-        // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
-        const m = tmp(this.mlp(mlpIn(), l));
-        addInto(ctx, x, attnOut);
-        addInto(ctx, x, m);
-      } else {
-        addInto(ctx, x, attnOut);
-        let m = tmp(this.mlp(mlpIn(), l));
-        if (lw.ln2Post) m = tmp(this.norm(m, lw.ln2Post));
-        addInto(ctx, x, m);
-      }
+      // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x, so ln2 runs first.
+      const h2 = c.parallelResidual ? mlpIn() : undefined;
+      if (lw.ln1Post) addInto(ctx, x, tmp(this.norm(tmp(linear(ctx, att, lw.o)), lw.ln1Post)));
+      else linear(ctx, att, lw.o, { out: x, accumulate: true });
+      const normed = h2 ?? mlpIn();
+      if (lw.ln2Post) addInto(ctx, x, tmp(this.norm(tmp(this.mlp(normed, l)), lw.ln2Post)));
+      else this.mlp(normed, l, x);
       // The layer's temporaries go back to the pool at the next submit (every ctx.flushEvery dispatches),
       // so later layers reuse them: kept to the end of the pass they were ~45 MB a layer for GPT-2 at
       // T = 1024, more than the pool holds, and were created anew every pass.
@@ -308,10 +332,11 @@ export class Transformer {
       ctx.copy(x, last, (T - 1) * c.dModel, 0, c.dModel);
     }
     if (keep) ctx.copy(x, keep.residual, (T - 1) * c.dModel, 0, c.dModel);
-    const final = tmp(this.norm(last, w.lnFinal));
-    const logits = linear(ctx, final, w.unembed);
-    if (c.finalSoftcap !== undefined) softcap(ctx, { x: logits, cap: c.finalSoftcap, out: logits });
+    const final = this.norm(last, w.lnFinal);
+    const logits = options.logits === 'none' ? undefined : this.unembed(final);
+    if (logits) temps.push(final);
     temps.push(x);
+    if (scores) temps.push(scores);
     ctx.flush();
     // Pooled temporaries may be reused by later dispatches: queue order keeps this safe after flush.
     ctx.release(...temps);
@@ -319,7 +344,34 @@ export class Transformer {
     ctx.release(...this.spareMaps);
     this.spareMaps = [];
     const recycle = (maps: GpuTensor[]) => this.spareMaps.push(...maps);
-    return { logits, attention: new AttentionStore(ctx, captured, c.nHeads, T, total, past, statsOnly, headMaps, recycle), ...(keep ? { last: keep } : {}) };
+    const attentionStore = new AttentionStore(ctx, captured, c.nHeads, T, total, past, statsOnly, headMaps, recycle);
+    const rest = { attention: attentionStore, ...(keep ? { last: keep } : {}) };
+    return logits ? { logits, ...rest } : { final, ...rest };
+  }
+
+  /**
+   * Logits of `count` rows of a deferred pass's `final` from row `from` ([count, vocab]; the caller releases
+   * it): the unembedding of only the positions asked for, which at T = 1024 is a quarter of GPT-2's pass.
+   */
+  logitsOf(final: GpuTensor, from = 0, count = (final.shape[0] ?? 1) - from): GpuTensor {
+    const rows = final.shape[0] ?? 1;
+    const d = this.config.dModel;
+    if (!(Number.isInteger(from) && Number.isInteger(count) && from >= 0 && count >= 1 && from + count <= rows))
+      throw new RangeError(`rows ${from}..${from + count - 1} are outside the pass's 0..${rows - 1}`);
+    if (from === 0 && count === rows) return this.unembed(final);
+    const part = this.ctx.createTensor([count, d], 'f32', 'final.rows');
+    this.ctx.copy(final, part, from * d, 0, count * d);
+    const logits = this.unembed(part);
+    this.ctx.release(part);
+    return logits;
+  }
+
+  /** Final-normed rows → logits (soft-capped where the family caps them). */
+  private unembed(final: GpuTensor): GpuTensor {
+    const c = this.config;
+    const logits = linear(this.ctx, final, this.weights.unembed);
+    if (c.finalSoftcap !== undefined) softcap(this.ctx, { x: logits, cap: c.finalSoftcap, out: logits });
+    return logits;
   }
 
   private mapsTensor(shape: number[], label: string): GpuTensor {
@@ -356,20 +408,24 @@ export class Transformer {
     return out.reshape(t.shape);
   }
 
-  /** One layer's MLP on already-normed rows; public for weight-space analyses (ov-circuit.ts). */
-  mlp(h: GpuTensor, layer: number): GpuTensor {
+  /**
+   * One layer's MLP on already-normed rows; public for weight-space analyses (ov-circuit.ts). With `into`,
+   * the output is added into that tensor (the residual stream) and it is returned.
+   */
+  mlp(h: GpuTensor, layer: number, into?: GpuTensor): GpuTensor {
     const { ctx, config: c } = this;
     const lw = this.weights.layers[layer]!;
-    const up = linear(ctx, h, lw.mlpIn);
     let hidden: GpuTensor;
     if (c.gatedMlp) {
+      const up = linear(ctx, h, lw.mlpIn);
       const gate = linear(ctx, h, lw.mlpGate!);
       hidden = gatedProduct(ctx, { gate, up, act: gateActivation(c.act), out: gate });
       ctx.release(up);
     } else {
-      hidden = activation(ctx, { x: up, op: c.act, out: up });
+      // The activation runs in the up projection's epilogue.
+      hidden = linear(ctx, h, lw.mlpIn, { activation: c.act });
     }
-    const out = linear(ctx, hidden, lw.mlpOut);
+    const out = linear(ctx, hidden, lw.mlpOut, into ? { out: into, accumulate: true } : {});
     ctx.release(hidden);
     return out;
   }
@@ -390,6 +446,7 @@ function fuseQkv(ctx: GpuContext, lw: LayerWeights): Linear | undefined {
   return { w, transB: false, ...(biased ? { b: concatColumns(ctx, [lw.q.b!, lw.k.b!, lw.v.b!], 1) } : {}) };
 }
 
-function linear(ctx: GpuContext, x: GpuTensor, lin: Linear): GpuTensor {
-  return matmul(ctx, { a: x, b: lin.w, transB: lin.transB, ...(lin.b ? { bias: lin.b } : {}) });
+/** x·W (+ b), with an optional epilogue (activation, or adding into `out`). */
+function linear(ctx: GpuContext, x: GpuTensor, lin: Linear, epilogue: Pick<MatmulArgs, 'out' | 'accumulate' | 'activation'> = {}): GpuTensor {
+  return matmul(ctx, { a: x, b: lin.w, transB: lin.transB, ...(lin.b ? { bias: lin.b } : {}), ...epilogue });
 }

@@ -123,3 +123,53 @@ describe('a 4,096-token prompt inside the 1 GiB binding limit', () => {
     model.dispose();
   }, 300_000);
 });
+
+describe('a pass of 256 tokens or more without capture writes its scores to one shared buffer', () => {
+  const shape = { d: 8, heads: 2, kvHeads: 1, headDim: 4, ff: 16, layers: 2, vocab: 32, nCtx: 512 };
+  const ids = promptIds(300, 32);
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await loadModel(ctx, new NodeDirSource(writeTokenizedModelDir(tinyLlama({ shape }))));
+  });
+  afterAll(() => model?.dispose());
+
+  it('same logits as keeping every map (same kernel) and as the online softmax; the scratch is in the estimate and the measured peak', async () => {
+    const dense = model.run(ids);
+    const online = model.run(ids, { capture: { layers: 'none', stats: 'all' } });
+    await ctx.sync();
+    ctx.pool.resetPeak();
+    const before = ctx.pool.stats.liveBytes;
+    const bare = model.run(ids, { capture: { layers: 'none' } });
+    await ctx.sync();
+    const peak = ctx.pool.stats.peakLiveBytes - before;
+    const [d, o, b] = await Promise.all([dense, online, bare].map((r) => ctx.readF32(r.logits)));
+    expect(maxAbsDiff(b!, d!)).toBe(0);
+    expect(maxAbsDiff(b!, o!)).toBeLessThanOrEqual(1e-4);
+    const scores = shape.heads * ids.length * ids.length * 4;
+    const cost = model.transformer.estimate(ids.length, { capture: { layers: 'none' } });
+    expect(peak, `measured peak ${peak} B`).toBeGreaterThanOrEqual(scores);
+    expect(peak, `measured peak ${peak} B vs estimate ${cost.totalBytes} B`).toBeLessThanOrEqual(cost.totalBytes);
+    for (const r of [dense, online, bare]) {
+      ctx.release(r.logits);
+      r.attention.release();
+    }
+  }, 120_000);
+
+  it("logits on demand (logits: 'none'): any rows of the final norm's output equal those rows of the full logits", async () => {
+    const dense = model.run(ids);
+    const deferred = model.transformer.forward(ids, { logits: 'none' });
+    expect(deferred.final.shape).toEqual([ids.length, shape.d]);
+    const all = await ctx.readF32(dense.logits);
+    const V = shape.vocab;
+    const rows = model.transformer.logitsOf(deferred.final, 5, 3);
+    expect(rows.shape).toEqual([3, V]);
+    expect(maxAbsDiff(await ctx.readF32(rows), all.subarray(5 * V, 8 * V))).toBe(0);
+    const whole = model.transformer.logitsOf(deferred.final);
+    expect(maxAbsDiff(await ctx.readF32(whole), all)).toBe(0);
+    expect(() => model.transformer.logitsOf(deferred.final, 299, 2)).toThrow(RangeError);
+    expect(model.transformer.estimate(ids.length, { logits: 'none' }).logitsBytes).toBe(0);
+    ctx.release(dense.logits, deferred.final, rows, whole);
+    dense.attention.release();
+    deferred.attention.release();
+  }, 120_000);
+});

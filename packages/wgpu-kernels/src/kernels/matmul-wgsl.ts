@@ -1,5 +1,29 @@
 /** WGSL generators of the matmul kernels: the register-blocked tile, the split-K sum and the decode path. */
 import { type FloatStorage, memoWgsl, wgslFloatArray, wgslHalfAt, wgslUnpack } from '../wgsl/common.js';
+import { type ActivationOp, activationWgsl } from './activation.js';
+
+/**
+ * What happens to each output after the product and bias, in the kernel that writes it: an activation
+ * (the MLP's), then adding into C's current value (a residual stream). Each saves a pass over the
+ * output and a dispatch; the arithmetic is the same as the separate kernels'.
+ */
+export interface MatmulEpilogue {
+  activation?: ActivationOp;
+  accumulate?: boolean;
+}
+
+/** WGSL helpers an epilogue needs: the activation and its vec4 form. */
+function epilogueFns(e: MatmulEpilogue): string {
+  if (!e.activation) return '';
+  const op = e.activation;
+  return `${activationWgsl(op)}\nfn ${op}4(v: vec4f) -> vec4f { return vec4f(${op}(v.x), ${op}(v.y), ${op}(v.z), ${op}(v.w)); }\n`;
+}
+
+/** The statement storing `value` (a f32 or vec4f expression) at `target` with the epilogue applied. */
+function finish(e: MatmulEpilogue, target: string, value: string, vec: boolean): string {
+  const v = e.activation ? `${e.activation}${vec ? '4' : ''}(${value})` : value;
+  return `${target} = ${e.accumulate ? `${target} + ${v}` : v};`;
+}
 
 /** Block tile: bm×bn outputs per workgroup, bk of K staged per step, tm×tn outputs per thread (4, 8 or 16). */
 export interface MatmulTile {
@@ -62,6 +86,7 @@ function buildTiledWgsl(
   bias: boolean,
   aStorage: FloatStorage = 'f32',
   bStorage: FloatStorage = 'f32',
+  ep: MatmulEpilogue = {},
 ): string {
   const T = threadsOf(t);
   const TX = t.bn / t.tn;
@@ -141,12 +166,12 @@ function buildTiledWgsl(
       const v = `c${i}_${g}`;
       if (vecN) {
         const bv = bias ? ` + bias[(${col}) / 4u]` : '';
-        const st = `C[(cBase + (${row}) * p.N + ${col}) / 4u] = ${v}${bv};`;
+        const st = finish(ep, `C[(cBase + (${row}) * p.N + ${col}) / 4u]`, `${v}${bv}`, true);
         epilogue.push(full ? st : `if (${row} < p.M && ${col} < p.N) { ${st} }`);
       } else {
         for (let c = 0; c < 4; c++) {
           const bv = bias ? ` + bias[${col} + ${c}u]` : '';
-          epilogue.push(`if (${row} < p.M && ${col} + ${c}u < p.N) { C[cBase + (${row}) * p.N + ${col} + ${c}u] = ${v}[${c}]${bv}; }`);
+          epilogue.push(`if (${row} < p.M && ${col} + ${c}u < p.N) { ${finish(ep, `C[cBase + (${row}) * p.N + ${col} + ${c}u]`, `${v}[${c}]${bv}`, false)} }`);
         }
       }
     }
@@ -160,7 +185,7 @@ ${PARAMS}
 @group(0) @binding(2) var<storage, read_write> C: ${arr(vecN)};
 ${bias ? `@group(0) @binding(3) var<storage, read> bias: ${arr(vecN)};` : ''}
 @group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;
-${helpers(opA, opB)}${
+${helpers(opA, opB)}${epilogueFns(ep)}${
   t.flat
     ? `var<workgroup> As: array<vec4f, ${2 * aSlots * tya}>;\nvar<workgroup> Bs: array<vec4f, ${2 * bSlots * txb}>;`
     : `var<workgroup> As: array<array<array<vec4f, ${tya}>, ${aSlots}>, 2>;\nvar<workgroup> Bs: array<array<array<vec4f, ${txb}>, ${bSlots}>, 2>;`
@@ -208,14 +233,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
 }`;
 }
 
-function buildSplitSumWgsl(bias: boolean): string {
+function buildSplitSumWgsl(bias: boolean, ep: MatmulEpilogue = {}): string {
   return /* wgsl */ `
 struct Params { M: u32, N: u32, splits: u32, outBatch: u32, total: u32 }
 @group(0) @binding(0) var<storage, read> parts: array<f32>;
 @group(0) @binding(1) var<storage, read_write> C: array<f32>;
 ${bias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;' : ''}
 @group(0) @binding(${bias ? 3 : 2}) var<uniform> p: Params;
-
+${epilogueFns(ep)}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wg.x + wg.y * 65535u) * 256u + lid;
@@ -226,7 +251,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = 0.0;
   for (var k = 0u; k < p.splits; k++) { s += parts[(bi * p.splits + k) * mn + e]; }
   ${bias ? 's += bias[e % p.N];' : ''}
-  C[bi * p.outBatch + e] = s;
+  ${finish(ep, 'C[bi * p.outBatch + e]', 's', false)}
 }`;
 }
 
@@ -243,6 +268,7 @@ function buildSmallWgsl(
   bias: boolean,
   aStorage: FloatStorage = 'f32',
   bStorage: FloatStorage = 'f32',
+  ep: MatmulEpilogue = {},
 ): string {
   const vec = transB ? vecK : vecN;
   const ty = vec ? 'vec4f' : 'f32';
@@ -257,7 +283,8 @@ function buildSmallWgsl(
 @group(0) @binding(1) var<storage, read> B: ${wgslFloatArray(bStorage, vec)};
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
 ${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;${helpers(opA, opB) ? `\n${helpers(opA, opB).trimEnd()}` : ''}`;
+@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;${helpers(opA, opB) ? `\n${helpers(opA, opB).trimEnd()}` : ''}
+${epilogueFns(ep)}`;
   const addBias = (n: string): string => (bias ? ` + bias[${n}]` : '');
   if (transB) {
     const kv = vecK ? 'p.K / 4u' : 'p.K';
@@ -282,7 +309,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   if (lane < ${rows}u && n < p.N) {
     var s = 0.0;
     for (var l = 0u; l < 32u; l++) { s += red[lane * 256u + (lid - lane) + l]; }
-    C[wg.z * p.cBatch + lane * p.N + n] = s${addBias('n')};
+    ${finish(ep, 'C[wg.z * p.cBatch + lane * p.N + n]', `s${addBias('n')}`, false)}
   }
 }`;
   }
@@ -310,7 +337,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   if (g == 0u && c < nv) {
     var s = ${ty}(0.0);
     for (var l = 0u; l < 16u; l++) { s += red[lid + l * 16u]; }
-    ${lines(cols, (e) => `C[wg.z * p.cBatch + ${r}u * p.N + c * ${cols}u + ${e}u] = s${vecN ? `[${e}]` : ''}${addBias(`c * ${cols}u + ${e}u`)};`)}
+    ${lines(cols, (e) => finish(ep, `C[wg.z * p.cBatch + ${r}u * p.N + c * ${cols}u + ${e}u]`, `s${vecN ? `[${e}]` : ''}${addBias(`c * ${cols}u + ${e}u`)}`, false))}
   }
   workgroupBarrier();`,
   )}

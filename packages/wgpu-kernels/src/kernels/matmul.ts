@@ -2,9 +2,12 @@ import type { GpuContext } from '../runtime/context.js';
 import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { ceilDiv, type FloatStorage, floatStorage, packParams } from '../wgsl/common.js';
-import { type MatmulTile, smallWgsl, splitSumWgsl, threadsOf, tiledWgsl } from './matmul-wgsl.js';
+import { type ActivationOp, checkActivation } from './activation.js';
+import { type MatmulEpilogue, type MatmulTile, smallWgsl, splitSumWgsl, threadsOf, tiledWgsl } from './matmul-wgsl.js';
 
-export { type MatmulTile, tiledWgsl } from './matmul-wgsl.js';
+export { type MatmulEpilogue, type MatmulTile, tiledWgsl } from './matmul-wgsl.js';
+
+const EPILOGUE_ACTIVATIONS: readonly ActivationOp[] = ['gelu_tanh', 'gelu_erf', 'silu', 'relu'];
 
 export interface MatmulArgs {
   /** [M, K] or [batch, M, K]; f32, or 16-bit ('f16' / 'bf16', e.g. a weight as the left operand) */
@@ -21,6 +24,10 @@ export interface MatmulArgs {
   out?: GpuTensor;
   /** Use only the first m rows of a (per batch); default all rows. */
   m?: number;
+  /** Applied to every output after the bias: C = act(A·B + bias). */
+  activation?: ActivationOp;
+  /** Add into `out` instead of overwriting it: out += A·B + bias (after the activation, if any). Needs `out`. */
+  accumulate?: boolean;
 }
 
 /** How one product is computed: register-blocked tiles (optionally split over K, then summed) or the few-rows path. */
@@ -128,6 +135,8 @@ export function matmulDims(args: MatmulArgs): MatmulDims {
   const M = args.m ?? rows;
   if (!Number.isInteger(M) || M < 0 || M > rows) fail(`m = ${args.m} outside 0..${rows}`);
   if (args.bias && args.bias.size !== N) fail(`bias has ${args.bias.size} values, N = ${N}`);
+  if (args.accumulate && !args.out) fail('accumulate adds into out, so out must be given');
+  if (args.activation) checkActivation('matmul', args.activation, EPILOGUE_ACTIVATIONS);
 
   let outRows = M;
   if (args.out) {
@@ -175,7 +184,8 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
   const vecN = d.N % 4 === 0;
   const withBias = d.hasBias && splits === 1;
   const target = splits === 1 ? out : scratch(ctx, d.batch * splits * d.M * d.N);
-  const code = tiledWgsl(tile, d.transB, full, vecK, vecN, withBias, d.aStorage, d.bStorage);
+  const ep = epilogueOf(args);
+  const code = tiledWgsl(tile, d.transB, full, vecK, vecN, withBias, d.aStorage, d.bStorage, splits === 1 ? ep : {});
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmul', code),
     bindings: [args.a, args.b, target, ...(withBias && args.bias ? [args.bias] : [])],
@@ -187,7 +197,7 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
     const total = d.batch * d.M * d.N;
     const groups = ceilDiv(total, 256);
     ctx.dispatch({
-      pipeline: ctx.pipelines.get('matmulSplitSum', splitSumWgsl(d.hasBias)),
+      pipeline: ctx.pipelines.get('matmulSplitSum', splitSumWgsl(d.hasBias, ep)),
       bindings: [target, out, ...(args.bias ? [args.bias] : [])],
       params: u32Params(d.M, d.N, splits, d.outBatch, total),
       workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535)],
@@ -208,6 +218,11 @@ function scratch(ctx: GpuContext, elements: number): GpuTensor {
   return t;
 }
 
+/** The epilogue as the WGSL generators take it (empty fields left out, so plain products share one memo key). */
+function epilogueOf(args: MatmulArgs): MatmulEpilogue {
+  return { ...(args.activation ? { activation: args.activation } : {}), ...(args.accumulate ? { accumulate: true } : {}) };
+}
+
 /** The storage a matmul operand's dtype asks for (u32/i32 operands are refused in matmulWithPlan). */
 const halfOr32 = (dtype: string): FloatStorage => (dtype === 'f16' || dtype === 'bf16' ? dtype : 'f32');
 
@@ -217,7 +232,7 @@ const u32Params = (...values: number[]): ArrayBuffer => packParams(values.map((v
 function runSmall(ctx: GpuContext, args: MatmulArgs, d: MatmulDims, out: GpuTensor): void {
   const vecK = d.K % 4 === 0;
   const vecN = d.N % 4 === 0;
-  const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias, d.aStorage, d.bStorage);
+  const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias, d.aStorage, d.bStorage, epilogueOf(args));
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmulSmall', code),
     bindings: [args.a, args.b, out, ...(args.bias ? [args.bias] : [])],

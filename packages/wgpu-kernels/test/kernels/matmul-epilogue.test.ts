@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { ActivationOp } from '../../src/kernels/activation.js';
+import { activationScalar } from '../../src/kernels/activation.ref.js';
+import { type MatmulPlan, matmul, matmulWithPlan, TILE_SMALL } from '../../src/kernels/matmul.js';
+import { matmulRef } from '../../src/kernels/matmul.ref.js';
+import { expectClose, randn, useGpu } from '../helpers.js';
+
+/** One product with an epilogue, at one of the kernel's write sites. */
+interface Case {
+  what: string;
+  m: number;
+  n: number;
+  k: number;
+  transB?: boolean;
+  activation?: ActivationOp;
+  accumulate?: boolean;
+  plan?: MatmulPlan;
+}
+
+const cases: Case[] = [
+  // The tiled kernel's vec4 stores (every dimension a tile multiple) and its masked scalar stores.
+  { what: 'tiled, whole tiles', m: 64, n: 64, k: 32, activation: 'gelu_tanh', accumulate: true, plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 1 } },
+  { what: 'tiled, edges', m: 33, n: 65, k: 33, transB: true, activation: 'silu', plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 1 } },
+  // Split K: the epilogue runs in the sum pass, not on the partial sums.
+  { what: 'split-K sum', m: 65, n: 33, k: 130, activation: 'gelu_tanh', accumulate: true, plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 3 } },
+  { what: 'split-K sum, accumulate only', m: 40, n: 64, k: 128, transB: true, accumulate: true, plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 2 } },
+  // The few-rows kernel, both B layouts.
+  { what: 'few rows, transB', m: 3, n: 65, k: 64, transB: true, activation: 'gelu_erf', accumulate: true },
+  { what: 'few rows, [K, N]', m: 2, n: 64, k: 33, activation: 'relu', accumulate: true },
+];
+
+let seed = 900;
+
+describe('matmul epilogue', () => {
+  const gpu = useGpu();
+  for (const c of cases) {
+    const label = `${c.what}: ${c.m}×${c.k}·${c.k}×${c.n}${c.activation ? ` ${c.activation}` : ''}${c.accumulate ? ' +=' : ''}`;
+    it(label, async () => {
+      const ctx = gpu();
+      const a = randn(c.m * c.k, seed++, 1 / Math.sqrt(c.k));
+      const b = randn(c.k * c.n, seed++);
+      const bias = randn(c.n, seed++);
+      const before = randn(c.m * c.n, seed++);
+      const product = matmulRef(a, b, { m: c.m, n: c.n, k: c.k, batch: 1, aRows: c.m, transB: c.transB ?? false, bBatched: false }, bias);
+      const want = product.map((v, i) => (c.accumulate ? (before[i] as number) : 0) + (c.activation ? activationScalar(c.activation, v) : v));
+      const out = ctx.upload(before, [c.m, c.n]);
+      const args = {
+        a: ctx.upload(a, [c.m, c.k]),
+        b: ctx.upload(b, c.transB ? [c.n, c.k] : [c.k, c.n]),
+        transB: c.transB ?? false,
+        bias: ctx.upload(bias),
+        out,
+        ...(c.activation ? { activation: c.activation } : {}),
+        ...(c.accumulate ? { accumulate: true } : {}),
+      };
+      if (c.plan) matmulWithPlan(ctx, args, c.plan);
+      else matmul(ctx, args);
+      const got = await ctx.readF32(out);
+      expectClose(got, Float32Array.from(want), 1e-4);
+      // Not a no-op: the epilogue moved every checked output away from the plain product.
+      let moved = 0;
+      for (let i = 0; i < got.length; i++) if (Math.abs((got[i] as number) - (product[i] as number)) > 1e-3) moved++;
+      expect(moved).toBeGreaterThan(got.length / 4);
+    });
+  }
+
+  it('refuses accumulate without out, and unknown activations', () => {
+    const ctx = gpu();
+    const a = ctx.createTensor([4, 8]);
+    const b = ctx.createTensor([8, 4]);
+    expect(() => matmul(ctx, { a, b, accumulate: true })).toThrow(/out must be given/);
+    expect(() => matmul(ctx, { a, b, activation: 'tanh' as ActivationOp })).toThrow(/unknown activation/);
+  });
+});
