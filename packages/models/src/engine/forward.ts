@@ -386,6 +386,14 @@ export class Transformer {
   private projectQkv(h: GpuTensor, lw: LayerWeights): GpuTensor[] {
     const { ctx } = this;
     if (!lw.qkv) return [linear(ctx, h, lw.q), linear(ctx, h, lw.k), linear(ctx, h, lw.v)];
+    const widths = [lw.q.w.shape[1]!, lw.k.w.shape[1]!, lw.v.w.shape[1]!];
+    if (widths.every((w) => w % 4 === 0)) {
+      // The product writes Q, K and V itself (split epilogue): no joined buffer, no split pass.
+      const rows = h.shape[0]!;
+      const parts = widths.map((w) => ctx.createTensor([rows, w], 'f32', 'qkv'));
+      linear(ctx, h, lw.qkv, { outs: parts });
+      return parts;
+    }
     const joined = linear(ctx, h, lw.qkv);
     const parts = splitColumns(ctx, joined, [lw.q.w.shape[1]!, lw.k.w.shape[1]!, lw.v.w.shape[1]!]);
     ctx.release(joined);
@@ -447,6 +455,6 @@ function fuseQkv(ctx: GpuContext, lw: LayerWeights): Linear | undefined {
 }
 
 /** x·W (+ b), with an optional epilogue (activation, or adding into `out`). */
-function linear(ctx: GpuContext, x: GpuTensor, lin: Linear, epilogue: Pick<MatmulArgs, 'out' | 'accumulate' | 'activation'> = {}): GpuTensor {
+function linear(ctx: GpuContext, x: GpuTensor, lin: Linear, epilogue: Pick<MatmulArgs, 'out' | 'accumulate' | 'activation' | 'outs'> = {}): GpuTensor {
   return matmul(ctx, { a: x, b: lin.w, transB: lin.transB, ...(lin.b ? { bias: lin.b } : {}), ...epilogue });
 }

@@ -10,6 +10,36 @@ import { type ActivationOp, activationWgsl } from './activation.js';
 export interface MatmulEpilogue {
   activation?: ActivationOp;
   accumulate?: boolean;
+  /**
+   * Column widths (each a multiple of 4, summing to N): the output's columns go to separate tensors C0,
+   * C1, … bound in C's place, each [M, width] (a fused Q|K|V product writing Q, K and V). One batch only.
+   */
+  split?: readonly number[];
+}
+
+/** Declarations of the output binding(s) from `binding` on: C, or C0… for a split epilogue; and how many. */
+function outputDecls(e: MatmulEpilogue, binding: number, type: string): { decls: string; count: number } {
+  if (!e.split) return { decls: `@group(0) @binding(${binding}) var<storage, read_write> C: ${type};`, count: 1 };
+  const decls = e.split.map((_, i) => `@group(0) @binding(${binding + i}) var<storage, read_write> C${i}: ${type};`);
+  return { decls: decls.join('\n'), count: e.split.length };
+}
+
+/**
+ * Stores `value` for output (row, col): at `plain` (C's own index expression), or, with a split epilogue,
+ * in the part holding that column (vec: `col` is the first of four columns in one part, indices in vec4s).
+ */
+function store(e: MatmulEpilogue, plain: string, row: string, col: string, value: string, vec: boolean): string {
+  if (!e.split) return finish(e, plain, value, vec);
+  const parts: string[] = [];
+  let start = 0;
+  e.split.forEach((w, i) => {
+    const idx = `((${row}) * ${w}u + (${col}) - ${start}u)${vec ? ' / 4u' : ''}`;
+    const st = finish(e, `C${i}[${idx}]`, value, vec);
+    const last = i === e.split!.length - 1;
+    parts.push(last ? `{ ${st} }` : `if ((${col}) < ${start + w}u) { ${st} }`);
+    start += w;
+  });
+  return parts.join(' else ');
 }
 
 /** WGSL helpers an epilogue needs: the activation and its vec4 form. */
@@ -166,25 +196,28 @@ function buildTiledWgsl(
       const v = `c${i}_${g}`;
       if (vecN) {
         const bv = bias ? ` + bias[(${col}) / 4u]` : '';
-        const st = finish(ep, `C[(cBase + (${row}) * p.N + ${col}) / 4u]`, `${v}${bv}`, true);
+        const st = store(ep, `C[(cBase + (${row}) * p.N + ${col}) / 4u]`, row, col, `${v}${bv}`, true);
         epilogue.push(full ? st : `if (${row} < p.M && ${col} < p.N) { ${st} }`);
       } else {
         for (let c = 0; c < 4; c++) {
           const bv = bias ? ` + bias[${col} + ${c}u]` : '';
-          epilogue.push(`if (${row} < p.M && ${col} + ${c}u < p.N) { ${finish(ep, `C[cBase + (${row}) * p.N + ${col} + ${c}u]`, `${v}[${c}]${bv}`, false)} }`);
+          epilogue.push(
+            `if (${row} < p.M && ${col} + ${c}u < p.N) { ${store(ep, `C[cBase + (${row}) * p.N + ${col} + ${c}u]`, row, `${col} + ${c}u`, `${v}[${c}]${bv}`, false)} }`,
+          );
         }
       }
     }
   }
   const accs: string[] = [];
   for (let i = 0; i < t.tm; i++) for (let g = 0; g < gn; g++) accs.push(`var c${i}_${g} = vec4f(0.0);`);
+  const outs = outputDecls(ep, 2, arr(vecN));
   return /* wgsl */ `
 ${PARAMS}
 @group(0) @binding(0) var<storage, read> A: ${wgslFloatArray(aStorage, vecK)};
 @group(0) @binding(1) var<storage, read> B: ${wgslFloatArray(bStorage, bVec)};
-@group(0) @binding(2) var<storage, read_write> C: ${arr(vecN)};
-${bias ? `@group(0) @binding(3) var<storage, read> bias: ${arr(vecN)};` : ''}
-@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;
+${outs.decls}
+${bias ? `@group(0) @binding(${2 + outs.count}) var<storage, read> bias: ${arr(vecN)};` : ''}
+@group(0) @binding(${2 + outs.count + (bias ? 1 : 0)}) var<uniform> p: Params;
 ${helpers(opA, opB)}${epilogueFns(ep)}${
   t.flat
     ? `var<workgroup> As: array<vec4f, ${2 * aSlots * tya}>;\nvar<workgroup> Bs: array<vec4f, ${2 * bSlots * txb}>;`
@@ -234,12 +267,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
 }
 
 function buildSplitSumWgsl(bias: boolean, ep: MatmulEpilogue = {}): string {
+  const outs = outputDecls(ep, 1, 'array<f32>');
   return /* wgsl */ `
 struct Params { M: u32, N: u32, splits: u32, outBatch: u32, total: u32 }
 @group(0) @binding(0) var<storage, read> parts: array<f32>;
-@group(0) @binding(1) var<storage, read_write> C: array<f32>;
-${bias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 3 : 2}) var<uniform> p: Params;
+${outs.decls}
+${bias ? `@group(0) @binding(${1 + outs.count}) var<storage, read> bias: array<f32>;` : ''}
+@group(0) @binding(${1 + outs.count + (bias ? 1 : 0)}) var<uniform> p: Params;
 ${epilogueFns(ep)}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -251,7 +285,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = 0.0;
   for (var k = 0u; k < p.splits; k++) { s += parts[(bi * p.splits + k) * mn + e]; }
   ${bias ? 's += bias[e % p.N];' : ''}
-  ${finish(ep, 'C[bi * p.outBatch + e]', 's', false)}
+  ${store(ep, 'C[bi * p.outBatch + e]', 'e / p.N', 'e % p.N', 's', false)}
 }`;
 }
 
@@ -278,12 +312,13 @@ function buildSmallWgsl(
   const opB = operand('B', bStorage, vec);
   const loadA = (idx: string): string => (aVec ? opA.vec(idx, false) : opA.el(idx, false));
   const loadB = (idx: string): string => (vec ? opB.vec(idx, false) : opB.el(idx, false));
+  const outs = outputDecls(ep, 2, 'array<f32>');
   const head = `${PARAMS}
 @group(0) @binding(0) var<storage, read> A: ${wgslFloatArray(aStorage, aVec)};
 @group(0) @binding(1) var<storage, read> B: ${wgslFloatArray(bStorage, vec)};
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;${helpers(opA, opB) ? `\n${helpers(opA, opB).trimEnd()}` : ''}
+${outs.decls}
+${bias ? `@group(0) @binding(${2 + outs.count}) var<storage, read> bias: array<f32>;` : ''}
+@group(0) @binding(${2 + outs.count + (bias ? 1 : 0)}) var<uniform> p: Params;${helpers(opA, opB) ? `\n${helpers(opA, opB).trimEnd()}` : ''}
 ${epilogueFns(ep)}`;
   const addBias = (n: string): string => (bias ? ` + bias[${n}]` : '');
   if (transB) {
@@ -309,7 +344,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   if (lane < ${rows}u && n < p.N) {
     var s = 0.0;
     for (var l = 0u; l < 32u; l++) { s += red[lane * 256u + (lid - lane) + l]; }
-    ${finish(ep, 'C[wg.z * p.cBatch + lane * p.N + n]', `s${addBias('n')}`, false)}
+    ${store(ep, 'C[wg.z * p.cBatch + lane * p.N + n]', 'lane', 'n', `s${addBias('n')}`, false)}
   }
 }`;
   }
@@ -337,7 +372,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   if (g == 0u && c < nv) {
     var s = ${ty}(0.0);
     for (var l = 0u; l < 16u; l++) { s += red[lid + l * 16u]; }
-    ${lines(cols, (e) => finish(ep, `C[wg.z * p.cBatch + ${r}u * p.N + c * ${cols}u + ${e}u]`, `s${vecN ? `[${e}]` : ''}${addBias(`c * ${cols}u + ${e}u`)}`, false))}
+    ${lines(cols, (e) => store(ep, `C[wg.z * p.cBatch + ${r}u * p.N + c * ${cols}u + ${e}u]`, `${r}u`, `c * ${cols}u + ${e}u`, `s${vecN ? `[${e}]` : ''}${addBias(`c * ${cols}u + ${e}u`)}`, false))}
   }
   workgroupBarrier();`,
   )}

@@ -28,6 +28,11 @@ export interface MatmulArgs {
   activation?: ActivationOp;
   /** Add into `out` instead of overwriting it: out += A·B + bias (after the activation, if any). Needs `out`. */
   accumulate?: boolean;
+  /**
+   * Instead of one output, the columns in order across these [M, w_i] tensors (each w_i a multiple of 4,
+   * Σ w_i = N; one batch): a fused Q|K|V product writes Q, K and V without a separate split pass.
+   */
+  outs?: readonly GpuTensor[];
 }
 
 /** How one product is computed: register-blocked tiles (optionally split over K, then summed) or the few-rows path. */
@@ -136,6 +141,15 @@ export function matmulDims(args: MatmulArgs): MatmulDims {
   if (!Number.isInteger(M) || M < 0 || M > rows) fail(`m = ${args.m} outside 0..${rows}`);
   if (args.bias && args.bias.size !== N) fail(`bias has ${args.bias.size} values, N = ${N}`);
   if (args.accumulate && !args.out) fail('accumulate adds into out, so out must be given');
+  if (args.outs) {
+    const widths = args.outs.map((o) => o.size / Math.max(1, M));
+    if (args.out || args.accumulate || batch !== 1) fail('outs replaces out, for one batch, without accumulate');
+    const badShape = args.outs.some((o) => o.dtype !== 'f32' || o.shape.length !== 2 || o.shape[0] !== M);
+    if (badShape || widths.some((w) => !Number.isInteger(w) || w <= 0 || w % 4) || widths.reduce((a, b) => a + b, 0) !== N)
+      fail(
+        `outs must be f32 [${M}, w] tensors with widths that are multiples of 4 adding up to N = ${N}, got ${args.outs.map((o) => `[${o.shape}]`).join(', ')}`,
+      );
+  }
   if (args.activation) checkActivation('matmul', args.activation, EPILOGUE_ACTIVATIONS);
 
   let outRows = M;
@@ -167,7 +181,9 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
   if (!floatStorage(a.dtype) || !floatStorage(b.dtype))
     throw new KernelArgumentError('matmul', `a and b must be float tensors (f32, f16 or bf16), got ${a.dtype} and ${b.dtype}`);
   if (bias && bias.dtype !== 'f32') throw new KernelArgumentError('matmul', `bias must be f32, got ${bias.dtype}`);
-  const out = args.out ?? ctx.createTensor(args.a.shape.length === 3 ? [d.batch, d.M, d.N] : [d.M, d.N], 'f32', 'matmul');
+  // With `outs` the product has no single output tensor; the first part stands in as the return value.
+  const out = args.outs?.[0] ?? args.out ?? ctx.createTensor(args.a.shape.length === 3 ? [d.batch, d.M, d.N] : [d.M, d.N], 'f32', 'matmul');
+  const targets = args.outs ?? [out];
   if (d.M === 0 || d.N === 0 || d.batch === 0) return out;
   if (plan.kind === 'small' && d.M <= SMALL_MAX_ROWS) {
     runSmall(ctx, args, d, out);
@@ -183,22 +199,22 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
   const vecK = d.K % 4 === 0;
   const vecN = d.N % 4 === 0;
   const withBias = d.hasBias && splits === 1;
-  const target = splits === 1 ? out : scratch(ctx, d.batch * splits * d.M * d.N);
+  const target = splits === 1 ? undefined : scratch(ctx, d.batch * splits * d.M * d.N);
   const ep = epilogueOf(args);
   const code = tiledWgsl(tile, d.transB, full, vecK, vecN, withBias, d.aStorage, d.bStorage, splits === 1 ? ep : {});
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmul', code),
-    bindings: [args.a, args.b, target, ...(withBias && args.bias ? [args.bias] : [])],
+    bindings: [args.a, args.b, ...(target ? [target] : targets), ...(withBias && args.bias ? [args.bias] : [])],
     params: u32Params(d.M, d.N, d.K, tilesPerSplit, d.aBatch, d.bBatch, splits === 1 ? d.outBatch : d.M * d.N, splits),
     workgroups: [ceilDiv(d.N, tile.bn), ceilDiv(d.M, tile.bm), d.batch * splits],
     label: 'matmul',
   });
-  if (splits > 1) {
+  if (target) {
     const total = d.batch * d.M * d.N;
     const groups = ceilDiv(total, 256);
     ctx.dispatch({
       pipeline: ctx.pipelines.get('matmulSplitSum', splitSumWgsl(d.hasBias, ep)),
-      bindings: [target, out, ...(args.bias ? [args.bias] : [])],
+      bindings: [target, ...targets, ...(args.bias ? [args.bias] : [])],
       params: u32Params(d.M, d.N, splits, d.outBatch, total),
       workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535)],
       label: 'matmulSplitSum',
@@ -220,7 +236,11 @@ function scratch(ctx: GpuContext, elements: number): GpuTensor {
 
 /** The epilogue as the WGSL generators take it (empty fields left out, so plain products share one memo key). */
 function epilogueOf(args: MatmulArgs): MatmulEpilogue {
-  return { ...(args.activation ? { activation: args.activation } : {}), ...(args.accumulate ? { accumulate: true } : {}) };
+  return {
+    ...(args.activation ? { activation: args.activation } : {}),
+    ...(args.accumulate ? { accumulate: true } : {}),
+    ...(args.outs ? { split: args.outs.map((o) => o.shape[1] as number) } : {}),
+  };
 }
 
 /** The storage a matmul operand's dtype asks for (u32/i32 operands are refused in matmulWithPlan). */
@@ -235,7 +255,7 @@ function runSmall(ctx: GpuContext, args: MatmulArgs, d: MatmulDims, out: GpuTens
   const code = smallWgsl(d.M, d.transB, vecK, vecN, d.hasBias, d.aStorage, d.bStorage, epilogueOf(args));
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmulSmall', code),
-    bindings: [args.a, args.b, out, ...(args.bias ? [args.bias] : [])],
+    bindings: [args.a, args.b, ...(args.outs ?? [out]), ...(args.bias ? [args.bias] : [])],
     params: u32Params(d.M, d.N, d.K, 0, d.aBatch, d.bBatch, d.outBatch, 1),
     workgroups: [d.transB ? ceilDiv(d.N, 8) : ceilDiv(d.N, 16 * (vecN ? 4 : 1)), 1, d.batch],
     label: 'matmulSmall',

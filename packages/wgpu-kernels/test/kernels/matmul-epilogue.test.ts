@@ -64,6 +64,56 @@ describe('matmul epilogue', () => {
     });
   }
 
+  // Split outputs: the columns go to three tensors in order (a fused Q|K|V product), at every write site.
+  const splits: (Omit<Case, 'what' | 'accumulate'> & { what: string; widths: number[] })[] = [
+    { what: 'tiled, whole tiles', m: 64, n: 64, k: 32, widths: [32, 16, 16], plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 1 } },
+    { what: 'tiled, edges', m: 33, n: 68, k: 33, widths: [36, 16, 16], activation: 'gelu_tanh', plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 1 } },
+    { what: 'split-K sum', m: 40, n: 48, k: 128, widths: [16, 16, 16], plan: { kind: 'tiled', tile: TILE_SMALL, splitK: 2 } },
+    { what: 'few rows, [K, N]', m: 3, n: 24, k: 16, widths: [8, 8, 8] },
+    { what: 'few rows, transB', m: 1, n: 20, k: 16, transB: true, widths: [8, 4, 8] },
+  ];
+  for (const c of splits) {
+    it(`split into ${c.widths.join(' | ')} columns, ${c.what}: ${c.m}×${c.k}·${c.k}×${c.n}`, async () => {
+      const ctx = gpu();
+      const a = randn(c.m * c.k, seed++, 1 / Math.sqrt(c.k));
+      const b = randn(c.k * c.n, seed++);
+      const bias = randn(c.n, seed++);
+      const product = matmulRef(a, b, { m: c.m, n: c.n, k: c.k, batch: 1, aRows: c.m, transB: c.transB ?? false, bBatched: false }, bias);
+      const outs = c.widths.map((w) => ctx.upload(new Float32Array(c.m * w).fill(9), [c.m, w]));
+      const args = {
+        a: ctx.upload(a, [c.m, c.k]),
+        b: ctx.upload(b, c.transB ? [c.n, c.k] : [c.k, c.n]),
+        transB: c.transB ?? false,
+        bias: ctx.upload(bias),
+        outs,
+        ...(c.activation ? { activation: c.activation } : {}),
+      };
+      if (c.plan) matmulWithPlan(ctx, args, c.plan);
+      else matmul(ctx, args);
+      let start = 0;
+      for (const [i, w] of c.widths.entries()) {
+        const want = new Float32Array(c.m * w);
+        for (let r = 0; r < c.m; r++)
+          for (let j = 0; j < w; j++) {
+            const v = product[r * c.n + start + j] as number;
+            want[r * w + j] = c.activation ? activationScalar(c.activation, v) : v;
+          }
+        expectClose(await ctx.readF32(outs[i]!), want, 1e-4);
+        start += w;
+      }
+    });
+  }
+
+  it('refuses split outputs that do not add up, are not multiples of 4, or come with out', () => {
+    const ctx = gpu();
+    const a = ctx.createTensor([4, 8]);
+    const b = ctx.createTensor([8, 12]);
+    const part = (w: number) => ctx.createTensor([4, w]);
+    expect(() => matmul(ctx, { a, b, outs: [part(4), part(4)] })).toThrow(/adding up to N = 12/);
+    expect(() => matmul(ctx, { a, b, outs: [part(6), part(6)] })).toThrow(/multiples of 4/);
+    expect(() => matmul(ctx, { a, b, outs: [part(4), part(8)], out: ctx.createTensor([4, 12]) })).toThrow(/outs replaces out/);
+  });
+
   it('refuses accumulate without out, and unknown activations', () => {
     const ctx = gpu();
     const a = ctx.createTensor([4, 8]);
