@@ -14,7 +14,7 @@ import {
   type MatmulArgs,
   matmul,
   rmsNorm,
-  rotary,
+  rotaryPair,
   rotaryTables,
   softcap,
   splitColumns,
@@ -226,22 +226,18 @@ export class Transformer {
       const table = la.rope === 'none' ? undefined : la.rope === 'local' ? this.tables.local : this.tables.global;
       if (table) {
         const r = la.rope === 'local' ? c.localRotary! : c.rotary!;
-        for (const [t, heads] of [
-          [q, c.nHeads],
-          [k, c.nKvHeads],
-        ] as const) {
-          rotary(ctx, {
-            x: t,
-            out: t,
-            numHeads: heads,
-            headDim: c.dHead,
-            cos: table.cos,
-            sin: table.sin,
-            positionOffset: past,
-            rotaryDim: r.dim,
-            style: r.style,
-          });
-        }
+        rotaryPair(ctx, {
+          q,
+          k,
+          numHeads: c.nHeads,
+          numKvHeads: c.nKvHeads,
+          headDim: c.dHead,
+          cos: table.cos,
+          sin: table.sin,
+          positionOffset: past,
+          rotaryDim: r.dim,
+          style: r.style,
+        });
       }
       const lh = hooks.get(l);
       // A head masked to uniform attention: a zero query gives every visible key the same score.

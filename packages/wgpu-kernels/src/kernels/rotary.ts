@@ -24,11 +24,8 @@ export interface RotaryArgs {
   out?: GpuTensor;
 }
 
-/**
- * Rotary position embedding. One thread per rotated pair, so the kernel is safe in place; when out ≠ x,
- * extra threads copy the pass-through dims.
- */
-export function rotary(ctx: GpuContext, args: RotaryArgs): GpuTensor {
+/** Throws KernelArgumentError unless x, the tables and the positions fit together. */
+function rotaryChecks(args: Pick<RotaryArgs, 'x' | 'numHeads' | 'headDim' | 'rotaryDim' | 'positionOffset' | 'style' | 'cos' | 'sin'>): void {
   const { x, numHeads: H, headDim: D, rotaryDim: R, positionOffset, style, cos, sin } = args;
   const name = 'rotary';
   if (!(Number.isInteger(H) && H > 0 && Number.isInteger(D) && D > 0))
@@ -52,8 +49,19 @@ export function rotary(ctx: GpuContext, args: RotaryArgs): GpuTensor {
       `positions up to ${positionOffset + T - 1} need tables of ${positionOffset + T} rows; they have ${positions} (raise maxPositions)`,
     );
   }
-  const out = args.out ?? ctx.createTensor(x.shape, 'f32', name);
-  if (out.size !== x.size) throw new KernelArgumentError(name, `out has ${out.size} values, x has ${x.size}`);
+}
+
+/**
+ * Rotary position embedding. One thread per rotated pair, so the kernel is safe in place; when out ≠ x,
+ * extra threads copy the pass-through dims.
+ */
+export function rotary(ctx: GpuContext, args: RotaryArgs): GpuTensor {
+  const { x, numHeads: H, headDim: D, rotaryDim: R, positionOffset, style, cos, sin } = args;
+  rotaryChecks(args);
+  const T = x.size / (H * D);
+  const half = R / 2;
+  const out = args.out ?? ctx.createTensor(x.shape, 'f32', 'rotary');
+  if (out.size !== x.size) throw new KernelArgumentError('rotary', `out has ${out.size} values, x has ${x.size}`);
   const inPlace = out.buffer === x.buffer;
   // Threads per (row, head): one per pair, plus one per pass-through value unless in place.
   const slots = half + (inPlace ? 0 : D - R);
@@ -106,6 +114,91 @@ ${ELEMENTWISE_ENTRY}
     label,
   });
   return out;
+}
+
+export interface RotaryPairArgs extends Omit<RotaryArgs, 'x' | 'out' | 'numHeads'> {
+  /** [T, H·D] queries and [T, Hkv·D] keys, both rotated in place. */
+  q: GpuTensor;
+  k: GpuTensor;
+  numHeads: number;
+  numKvHeads: number;
+}
+
+/**
+ * Queries and keys rotated in place by one dispatch (the forward pass rotates both every layer; a dispatch
+ * fewer per layer is recording time saved on short prompts). The same arithmetic as two `rotary` calls.
+ */
+export function rotaryPair(ctx: GpuContext, args: RotaryPairArgs): void {
+  const { q, k, numHeads: H, numKvHeads: Hk, headDim: D, rotaryDim: R, positionOffset, style, cos, sin } = args;
+  // The single-tensor checks (shapes, tables, positions) applied to each.
+  for (const [x, heads] of [
+    [q, H],
+    [k, Hk],
+  ] as const) {
+    if (x.size / (heads * D) !== q.size / (H * D)) throw new KernelArgumentError('rotaryPair', 'q and k must have the same number of rows');
+    rotaryChecks({ ...args, x, numHeads: heads });
+  }
+  if (q.buffer === k.buffer) {
+    // One buffer cannot be bound writable twice in a dispatch: rotate the two views one after the other.
+    for (const [x, heads] of [
+      [q, H],
+      [k, Hk],
+    ] as const)
+      rotary(ctx, { ...args, x, numHeads: heads, out: x });
+    return;
+  }
+  const half = R / 2;
+  const T = q.size / (H * D);
+  const nq = T * H * half;
+  const n = nq + T * Hk * half;
+  if (n === 0) return;
+  const code = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> yq: array<f32>;
+@group(0) @binding(1) var<storage, read_write> yk: array<f32>;
+@group(0) @binding(2) var<storage, read> cos_t: array<f32>;
+@group(0) @binding(3) var<storage, read> sin_t: array<f32>;
+struct Params { n: u32, nq: u32, heads: u32, kv_heads: u32, head_dim: u32, half: u32, pos0: u32 }
+@group(0) @binding(4) var<uniform> p: Params;
+${ELEMENTWISE_ENTRY}
+  if (i >= p.n) { return; }
+  let isQ = i < p.nq;
+  let e = select(i - p.nq, i, isQ);
+  let j = e % p.half;
+  let rh = e / p.half;
+  let t = rh / select(p.kv_heads, p.heads, isQ);
+  let base = rh * p.head_dim;
+  ${style === 'half' ? 'let d1 = j; let d2 = j + p.half;' : 'let d1 = 2u * j; let d2 = d1 + 1u;'}
+  let ti = (p.pos0 + t) * p.half + j;
+  let c = cos_t[ti];
+  let s = sin_t[ti];
+  if (isQ) {
+    let x1 = yq[base + d1];
+    let x2 = yq[base + d2];
+    yq[base + d1] = x1 * c - x2 * s;
+    yq[base + d2] = x2 * c + x1 * s;
+  } else {
+    let x1 = yk[base + d1];
+    let x2 = yk[base + d2];
+    yk[base + d1] = x1 * c - x2 * s;
+    yk[base + d2] = x2 * c + x1 * s;
+  }
+}`;
+  const label = `rotaryPair.${style}`;
+  ctx.dispatch({
+    pipeline: ctx.pipelines.get(label, code),
+    bindings: [q, k, cos, sin],
+    params: packParams([
+      ['u32', n],
+      ['u32', nq],
+      ['u32', H],
+      ['u32', Hk],
+      ['u32', D],
+      ['u32', half],
+      ['u32', positionOffset],
+    ]),
+    workgroups: elementwiseGrid(n),
+    label,
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type RotaryStyle, ropeInvFreq, rotary, rotaryTables } from '../../src/kernels/rotary.js';
+import { type RotaryStyle, ropeInvFreq, rotary, rotaryPair, rotaryTables } from '../../src/kernels/rotary.js';
 import { type RotaryRefArgs, rotaryRef, rotaryRefHf } from '../../src/kernels/rotary.ref.js';
 import { expectClose, randn, useGpu } from '../helpers.js';
 
@@ -88,6 +88,22 @@ describe('rotary', () => {
       const out = rotary(ctx, { x: t, numHeads: H, headDim: D, cos: ctx.upload(cos), sin: ctx.upload(sin), positionOffset: 3, rotaryDim: R, style, out: t });
       expect(out).toBe(t);
       expectClose(await ctx.readF32(t), rotaryRef({ x, numHeads: H, headDim: D, cos, sin, positionOffset: 3, rotaryDim: R, style }), 1e-5);
+    });
+  }
+
+  for (const style of STYLES) {
+    it(`${style}: queries and keys in one dispatch (GQA, partial rotary) equal the reference of each`, async () => {
+      const ctx = gpu();
+      const [T, H, Hk, D, R] = [6, 4, 2, 24, 16];
+      const q = randn(T * H * D, 11);
+      const k = randn(T * Hk * D, 12);
+      const { cos, sin } = rotaryTables(ropeInvFreq(10000, R), 32);
+      const [qt, kt] = [ctx.upload(q, [T, H * D]), ctx.upload(k, [T, Hk * D])];
+      const common = { headDim: D, cos: ctx.upload(cos), sin: ctx.upload(sin), positionOffset: 5, rotaryDim: R, style };
+      rotaryPair(ctx, { ...common, q: qt, k: kt, numHeads: H, numKvHeads: Hk });
+      const ref = { headDim: D, cos, sin, positionOffset: 5, rotaryDim: R, style };
+      expectClose(await ctx.readF32(qt), rotaryRef({ ...ref, x: q, numHeads: H }), 1e-5);
+      expectClose(await ctx.readF32(kt), rotaryRef({ ...ref, x: k, numHeads: Hk }), 1e-5);
     });
   }
 
