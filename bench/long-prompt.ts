@@ -21,6 +21,15 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 }
 
+/**
+ * A file's bytes in an ArrayBuffer of their own: small files come back as a view into Node's shared
+ * buffer pool, so `.buffer` alone holds other data (a 512-token id file read that way gave ids in the billions).
+ */
+function bytesOf(path: string): ArrayBuffer {
+  const b = readFileSync(path);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let m = a.length === b.length ? 0 : Number.POSITIVE_INFINITY;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!) || 0);
@@ -138,7 +147,7 @@ async function main(): Promise<void> {
   const ids = (n: number) => {
     const f = join(dir, `ids_${n}.i32`);
     try {
-      return Array.from(new Int32Array(readFileSync(f).buffer.slice(0)));
+      return Array.from(new Int32Array(bytesOf(f)));
     } catch {
       return Array.from({ length: n }, (_, i) => (i * 7919 + 13) % c.vocabSize);
     }
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
     const V = c.vocabSize;
     let torch: Record<string, number> = {};
     try {
-      const ref = new Float32Array(readFileSync(join(dir, `ref_last_logits_${checkTokens}.f32`)).buffer.slice(0));
+      const ref = new Float32Array(bytesOf(join(dir, `ref_last_logits_${checkTokens}.f32`)));
       torch = {
         materialisingLastVsPytorchMaxAbs: maxAbs(ld.subarray((checkTokens - 1) * V), ref),
         onlineSoftmaxLastVsPytorchMaxAbs: maxAbs(ll.subarray((checkTokens - 1) * V), ref),
@@ -203,7 +212,7 @@ async function main(): Promise<void> {
     const peak = ctx.pool.stats.peakLiveBytes - before;
     let refDiff: number | null = null;
     try {
-      refDiff = maxAbs(last, new Float32Array(readFileSync(join(dir, `ref_last_logits_${tokens}.f32`)).buffer.slice(0)));
+      refDiff = maxAbs(last, new Float32Array(bytesOf(join(dir, `ref_last_logits_${tokens}.f32`))));
     } catch {}
     say('long', {
       tokens,

@@ -20,6 +20,9 @@ export class BufferPool {
   private peakLive = 0;
   /** The most bytes live at once since the last trim: what the largest run needs again next time. */
   private highWater = 0;
+  /** When each free buffer came back (a counter): the pool evicts the longest-unused first. */
+  private readonly releasedAt = new WeakMap<GPUBuffer, number>();
+  private releases = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -61,11 +64,16 @@ export class BufferPool {
     // Keep up to what the largest run held at once (at least maxPooledBytes): a run of the same shape needs
     // it all again. A fixed 512 MiB destroyed ~245 MiB of a GPT-2 pass at T = 1024 every time on the H200,
     // and creating it again (createBuffer 4.6 ms, and submits that zero-fill new buffers) was a third of
-    // recording the pass.
-    if (this.pooledBytes + buffer.size > Math.max(this.maxPooledBytes, this.highWater)) {
+    // recording the pass. Past that, the buffers free for longest go, not this one: destroying the newest
+    // left the pool full of another run's sizes while the current run created its buffers anew every pass
+    // (no-capture passes after capturing ones on the H200: 20 buffers created per pass, recording 2-6x slower).
+    const cap = Math.max(this.maxPooledBytes, this.highWater);
+    if (buffer.size > cap) {
       buffer.destroy();
       return;
     }
+    while (this.pooledBytes + buffer.size > cap) this.evictLongestFree();
+    this.releasedAt.set(buffer, this.releases++);
     const key = `${buffer.size}:${buffer.usage}`;
     let list = this.free.get(key);
     if (!list) {
@@ -77,6 +85,23 @@ export class BufferPool {
     while (at > 0 && (this.serials.get(list[at - 1]!) ?? 0) < serial) at--;
     list.splice(at, 0, buffer);
     this.pooledBytes += buffer.size;
+  }
+
+  /** Destroys the free buffer released longest ago. */
+  private evictLongestFree(): void {
+    let oldest: { key: string; index: number; at: number } | undefined;
+    for (const [key, list] of this.free) {
+      list.forEach((b, index) => {
+        const at = this.releasedAt.get(b) ?? 0;
+        if (!oldest || at < oldest.at) oldest = { key, index, at };
+      });
+    }
+    if (!oldest) return;
+    const list = this.free.get(oldest.key)!;
+    const [victim] = list.splice(oldest.index, 1);
+    if (list.length === 0) this.free.delete(oldest.key);
+    this.pooledBytes -= victim!.size;
+    victim!.destroy();
   }
 
   /** `peakLiveBytes`: the most bytes held by callers at once since the last `resetPeak` (what a run needs). */

@@ -48,4 +48,21 @@ describe('BufferPool', () => {
     expect(pool.stats.pooledBuffers).toBe(2);
     pool.destroyAll();
   });
+
+  it('when full, destroys the buffers free for longest, not the one coming back', () => {
+    const size = BufferPool.sizeClass(4096);
+    const pool = new BufferPool(gpu().device, 2 * size);
+    // An earlier run's two buffers fill the pool's floor.
+    const old = [pool.acquire(4096, USAGE, 'old'), pool.acquire(4096, USAGE, 'old')];
+    pool.trim();
+    for (const b of old) pool.release(b);
+    expect(pool.stats.pooledBuffers).toBe(2);
+    // This run uses another size; what it releases is kept and the oldest free buffer goes.
+    const other = pool.acquire(2000, USAGE, 'other');
+    pool.release(other);
+    expect(pool.stats.pooledBuffers).toBe(2);
+    expect(pool.acquire(2000, USAGE, 'again')).toBe(other);
+    expect(pool.acquire(4096, USAGE, 'kept')).toBe(old[1]);
+    pool.destroyAll();
+  });
 });
