@@ -164,6 +164,8 @@ async function timeDecode(model: Transformer, name: string): Promise<DecodeRow> 
 }
 
 const ctx = await createNodeContext({ profile: PROFILE });
+// --flush-every N: dispatches per submit (the engine's default is 48), to measure what submits cost.
+if (arg('--flush-every')) ctx.flushEvery = num('--flush-every', ctx.flushEvery);
 console.log(`adapter: ${ctx.adapter.description || ctx.adapter.vendor}; ${PROFILE ? 'GPU timestamps on' : 'wall clock only'}`);
 const forward: ForwardRow[] = [];
 const decode: DecodeRow[] = [];
