@@ -3,6 +3,7 @@ import type { ActivationOp } from '../../src/kernels/activation.js';
 import { activationScalar } from '../../src/kernels/activation.ref.js';
 import { type MatmulPlan, matmul, matmulWithPlan, TILE_SMALL } from '../../src/kernels/matmul.js';
 import { matmulRef } from '../../src/kernels/matmul.ref.js';
+import type { GpuContext } from '../../src/runtime/context.js';
 import { expectClose, randn, useGpu } from '../helpers.js';
 
 /** One product with an epilogue, at one of the kernel's write sites. */
@@ -31,24 +32,33 @@ const cases: Case[] = [
 
 let seed = 900;
 
+/** Random A, B and bias for a case, their product with bias in float64 (the reference), and the GPU inputs. */
+function operands(ctx: GpuContext, c: Pick<Case, 'm' | 'n' | 'k' | 'transB'>) {
+  const a = randn(c.m * c.k, seed++, 1 / Math.sqrt(c.k));
+  const b = randn(c.k * c.n, seed++);
+  const bias = randn(c.n, seed++);
+  const product = matmulRef(a, b, { m: c.m, n: c.n, k: c.k, batch: 1, aRows: c.m, transB: c.transB ?? false, bBatched: false }, bias);
+  const inputs = {
+    a: ctx.upload(a, [c.m, c.k]),
+    b: ctx.upload(b, c.transB ? [c.n, c.k] : [c.k, c.n]),
+    transB: c.transB ?? false,
+    bias: ctx.upload(bias),
+  };
+  return { product, inputs };
+}
+
 describe('matmul epilogue', () => {
   const gpu = useGpu();
   for (const c of cases) {
     const label = `${c.what}: ${c.m}×${c.k}·${c.k}×${c.n}${c.activation ? ` ${c.activation}` : ''}${c.accumulate ? ' +=' : ''}`;
     it(label, async () => {
       const ctx = gpu();
-      const a = randn(c.m * c.k, seed++, 1 / Math.sqrt(c.k));
-      const b = randn(c.k * c.n, seed++);
-      const bias = randn(c.n, seed++);
+      const { product, inputs } = operands(ctx, c);
       const before = randn(c.m * c.n, seed++);
-      const product = matmulRef(a, b, { m: c.m, n: c.n, k: c.k, batch: 1, aRows: c.m, transB: c.transB ?? false, bBatched: false }, bias);
       const want = product.map((v, i) => (c.accumulate ? (before[i] as number) : 0) + (c.activation ? activationScalar(c.activation, v) : v));
       const out = ctx.upload(before, [c.m, c.n]);
       const args = {
-        a: ctx.upload(a, [c.m, c.k]),
-        b: ctx.upload(b, c.transB ? [c.n, c.k] : [c.k, c.n]),
-        transB: c.transB ?? false,
-        bias: ctx.upload(bias),
+        ...inputs,
         out,
         ...(c.activation ? { activation: c.activation } : {}),
         ...(c.accumulate ? { accumulate: true } : {}),
@@ -75,16 +85,10 @@ describe('matmul epilogue', () => {
   for (const c of splits) {
     it(`split into ${c.widths.join(' | ')} columns, ${c.what}: ${c.m}×${c.k}·${c.k}×${c.n}`, async () => {
       const ctx = gpu();
-      const a = randn(c.m * c.k, seed++, 1 / Math.sqrt(c.k));
-      const b = randn(c.k * c.n, seed++);
-      const bias = randn(c.n, seed++);
-      const product = matmulRef(a, b, { m: c.m, n: c.n, k: c.k, batch: 1, aRows: c.m, transB: c.transB ?? false, bBatched: false }, bias);
+      const { product, inputs } = operands(ctx, c);
       const outs = c.widths.map((w) => ctx.upload(new Float32Array(c.m * w).fill(9), [c.m, w]));
       const args = {
-        a: ctx.upload(a, [c.m, c.k]),
-        b: ctx.upload(b, c.transB ? [c.n, c.k] : [c.k, c.n]),
-        transB: c.transB ?? false,
-        bias: ctx.upload(bias),
+        ...inputs,
         outs,
         ...(c.activation ? { activation: c.activation } : {}),
       };
