@@ -391,7 +391,7 @@ export class Transformer {
       return parts;
     }
     const joined = linear(ctx, h, lw.qkv);
-    const parts = splitColumns(ctx, joined, [lw.q.w.shape[1]!, lw.k.w.shape[1]!, lw.v.w.shape[1]!]);
+    const parts = splitColumns(ctx, joined, widths);
     ctx.release(joined);
     return parts;
   }

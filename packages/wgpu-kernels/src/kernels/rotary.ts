@@ -24,6 +24,15 @@ export interface RotaryArgs {
   out?: GpuTensor;
 }
 
+/** WGSL giving d1, d2: the offsets within a head of pair j ('half': (j, j + R/2); 'interleaved': (2j, 2j + 1)). */
+const pairOffsetsWgsl = (style: RotaryStyle): string => (style === 'half' ? 'let d1 = j; let d2 = j + p.half;' : 'let d1 = 2u * j; let d2 = d1 + 1u;');
+
+/** WGSL rotating the pair (base + d1, base + d2) by (c, s): read from `src`, written to `dst`. */
+const rotatePairWgsl = (src: string, dst: string): string => `let x1 = ${src}[base + d1];
+  let x2 = ${src}[base + d2];
+  ${dst}[base + d1] = x1 * c - x2 * s;
+  ${dst}[base + d2] = x2 * c + x1 * s;`;
+
 /** Throws KernelArgumentError unless x, the tables and the positions fit together. */
 function rotaryChecks(args: Pick<RotaryArgs, 'x' | 'numHeads' | 'headDim' | 'rotaryDim' | 'positionOffset' | 'style' | 'cos' | 'sin'>): void {
   const { x, numHeads: H, headDim: D, rotaryDim: R, positionOffset, style, cos, sin } = args;
@@ -74,8 +83,6 @@ export function rotary(ctx: GpuContext, args: RotaryArgs): GpuTensor {
     'n: u32, heads: u32, head_dim: u32, half: u32, slots: u32, pos0: u32',
   );
   const xs = names[0]!;
-  // Element offsets of a pair within a head.
-  const pair = style === 'half' ? 'let d1 = j; let d2 = j + p.half;' : 'let d1 = 2u * j; let d2 = d1 + 1u;';
   const code = /* wgsl */ `
 ${decls}
 ${ELEMENTWISE_ENTRY}
@@ -89,14 +96,11 @@ ${ELEMENTWISE_ENTRY}
     y[d] = ${xs}[d];
     return;
   }
-  ${pair}
+  ${pairOffsetsWgsl(style)}
   let ti = (p.pos0 + t) * p.half + j;
   let c = ${names[1]}[ti];
   let s = ${names[2]}[ti];
-  let x1 = ${xs}[base + d1];
-  let x2 = ${xs}[base + d2];
-  y[base + d1] = x1 * c - x2 * s;
-  y[base + d2] = x2 * c + x1 * s;
+  ${rotatePairWgsl(xs, 'y')}
 }`;
   const label = `rotary.${style}`;
   ctx.dispatch({
@@ -167,20 +171,14 @@ ${ELEMENTWISE_ENTRY}
   let rh = e / p.half;
   let t = rh / select(p.kv_heads, p.heads, isQ);
   let base = rh * p.head_dim;
-  ${style === 'half' ? 'let d1 = j; let d2 = j + p.half;' : 'let d1 = 2u * j; let d2 = d1 + 1u;'}
+  ${pairOffsetsWgsl(style)}
   let ti = (p.pos0 + t) * p.half + j;
   let c = cos_t[ti];
   let s = sin_t[ti];
   if (isQ) {
-    let x1 = yq[base + d1];
-    let x2 = yq[base + d2];
-    yq[base + d1] = x1 * c - x2 * s;
-    yq[base + d2] = x2 * c + x1 * s;
+    ${rotatePairWgsl('yq', 'yq')}
   } else {
-    let x1 = yk[base + d1];
-    let x2 = yk[base + d2];
-    yk[base + d1] = x1 * c - x2 * s;
-    yk[base + d2] = x2 * c + x1 * s;
+    ${rotatePairWgsl('yk', 'yk')}
   }
 }`;
   const label = `rotaryPair.${style}`;
