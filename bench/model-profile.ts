@@ -85,6 +85,8 @@ export interface PhaseProfile {
   recordCallsNoCapture: Counters;
   /** GPU ms per kernel label, summed over one forward with all maps. */
   gpuByLabel: Record<string, { passes: number; ms: number }>;
+  /** Same for a forward without capture and with the last position's logits only. */
+  gpuByLabelNoCapture: Record<string, { passes: number; ms: number }>;
   /** GPU ms of the last matmul (the unembedding, every position). */
   unembedMs: number;
   /** Latency (run → done), all maps: logits of every position vs the last only. */
@@ -130,31 +132,36 @@ export async function phaseProfile(ctx: GpuContext, model: Transformer, ids: rea
     }
     return counters;
   };
-  const gpuByLabel: Record<string, { passes: number; ms: number }> = {};
   let unembedMs = 0;
-  if (ctx.profiler) {
+  const byLabel = async (maps: boolean): Promise<Record<string, { passes: number; ms: number }>> => {
+    const labels: Record<string, { passes: number; ms: number }> = {};
+    if (!ctx.profiler) return labels;
     await ctx.timings();
     const runs = 5;
     for (let i = 0; i < runs; i++) {
-      const r = model.forward(ids, { capture: capture(true), logits: 'all' });
+      const r = model.forward(ids, { capture: capture(maps), logits: maps ? 'all' : 'last' });
       await ctx.sync();
       const t = await ctx.timings();
       r.attention.release();
       ctx.release(r.logits);
       for (const p of t) {
-        const e = gpuByLabel[p.label] ?? { passes: 0, ms: 0 };
+        const e = labels[p.label] ?? { passes: 0, ms: 0 };
         e.passes += 1 / runs;
         e.ms += p.ms / runs;
-        gpuByLabel[p.label] = e;
+        labels[p.label] = e;
       }
       const last = t.filter((p) => p.label.startsWith('matmul')).at(-1);
-      unembedMs += (last?.ms ?? 0) / runs;
+      if (maps) unembedMs += (last?.ms ?? 0) / runs;
     }
-  }
+    return labels;
+  };
+  const gpuByLabel = await byLabel(true);
+  const gpuByLabelNoCapture = await byLabel(false);
   const profile: PhaseProfile = {
     recordCalls: await counted(true),
     recordCallsNoCapture: await counted(false),
     gpuByLabel,
+    gpuByLabelNoCapture,
     unembedMs,
     logitsAllMs: await latency(true, 'all'),
     logitsLastMs: await latency(true, 'last'),
@@ -171,8 +178,9 @@ export async function phaseProfile(ctx: GpuContext, model: Transformer, ids: rea
     console.log(
       `  record (none) ${k.padEnd(30)} ${String(v.calls).padStart(5)} calls ${f(v.ms).padStart(9)} ms ${v.bytes ? `${(v.bytes / 2 ** 20).toFixed(1)} MiB` : ''}`,
     );
-  for (const [k, v] of Object.entries(gpuByLabel).sort((a, b) => b[1].ms - a[1].ms))
-    console.log(`  gpu ${k.padEnd(22)} ${v.passes.toFixed(0).padStart(4)} passes ${f(v.ms).padStart(9)} ms`);
+  for (const [name, labels] of [['maps', gpuByLabel] as const, ['none', gpuByLabelNoCapture] as const])
+    for (const [k, v] of Object.entries(labels).sort((a, b) => b[1].ms - a[1].ms))
+      console.log(`  gpu (${name}) ${k.padEnd(22)} ${v.passes.toFixed(0).padStart(4)} passes ${f(v.ms).padStart(9)} ms`);
   console.log(
     `  unembedding ${f(unembedMs)} ms gpu; latency maps all/last logits ${f(profile.logitsAllMs)} / ${f(profile.logitsLastMs)} ms; no capture ${f(profile.noCaptureAllMs)} / ${f(profile.noCaptureLastMs)} ms`,
   );

@@ -3,9 +3,9 @@ import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { ceilDiv, type FloatStorage, floatStorage, packParams } from '../wgsl/common.js';
 import { type ActivationOp, checkActivation } from './activation.js';
-import { type MatmulEpilogue, type MatmulTile, smallWgsl, splitSumWgsl, threadsOf, tiledWgsl } from './matmul-wgsl.js';
+import { type MatmulEdges, type MatmulEpilogue, type MatmulTile, smallWgsl, splitSumWgsl, threadsOf, tiledWgsl } from './matmul-wgsl.js';
 
-export { type MatmulEpilogue, type MatmulTile, tiledWgsl } from './matmul-wgsl.js';
+export { type MatmulEdges, type MatmulEpilogue, type MatmulTile, tiledWgsl } from './matmul-wgsl.js';
 
 const EPILOGUE_ACTIVATIONS: readonly ActivationOp[] = ['gelu_tanh', 'gelu_erf', 'silu', 'relu'];
 
@@ -195,13 +195,13 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
   const splitK = plan.kind === 'tiled' ? Math.max(1, Math.min(plan.splitK, kTiles)) : 1;
   const tilesPerSplit = Math.max(1, ceilDiv(kTiles, splitK));
   const splits = Math.max(1, ceilDiv(kTiles, tilesPerSplit)); // no empty trailing split
-  const full = d.M % tile.bm === 0 && d.N % tile.bn === 0 && d.K % tile.bk === 0 && d.K > 0;
   const vecK = d.K % 4 === 0;
   const vecN = d.N % 4 === 0;
+  const edges = matmulEdges(tile, d);
   const withBias = d.hasBias && splits === 1;
   const target = splits === 1 ? undefined : scratch(ctx, d.batch * splits * d.M * d.N);
   const ep = epilogueOf(args);
-  const code = tiledWgsl(tile, d.transB, full, vecK, vecN, withBias, d.aStorage, d.bStorage, splits === 1 ? ep : {});
+  const code = tiledWgsl(tile, d.transB, edges, vecK, vecN, withBias, d.aStorage, d.bStorage, splits === 1 ? ep : {});
   ctx.dispatch({
     pipeline: ctx.pipelines.get('matmul', code),
     bindings: [args.a, args.b, ...(target ? [target] : targets), ...(withBias && args.bias ? [args.bias] : [])],
@@ -221,6 +221,14 @@ export function matmulWithPlan(ctx: GpuContext, args: MatmulArgs, plan: MatmulPl
     });
   }
   return out;
+}
+
+/** How the tiled kernel keeps loads in bounds for this problem (see MatmulEdges). */
+export function matmulEdges(tile: MatmulTile, d: MatmulDims): MatmulEdges {
+  const kWhole = d.K > 0 && d.K % tile.bk === 0;
+  if (kWhole && d.M % tile.bm === 0 && d.N % tile.bn === 0) return 'none';
+  // Clamped rows need whole vec4 loads along K (A, and B when transposed) or along N (B otherwise).
+  return kWhole && d.K % 4 === 0 && (d.transB || d.N % 4 === 0) ? 'clamp' : 'select';
 }
 
 /** Split-K partial sums live in a per-context buffer that is never pooled: a pooled buffer could be handed to an upload (queue write) while these passes are still unsubmitted. */

@@ -68,6 +68,8 @@ describe('16-bit weights in the kernels', () => {
         ? [
             { m: 17, k: 33, n: 7, transB: false, plan: TILED, bias: true },
             { m: 21, k: 40, n: 11, transB: true, plan: TILED },
+            // K a tile multiple, rows and columns not: loads clamp their row instead of checking it.
+            { m: 21, k: 48, n: 11, transB: true, plan: TILED },
           ]
         : [
             { m: 19, k: 32, n: 20, transB: false, plan: TILED },

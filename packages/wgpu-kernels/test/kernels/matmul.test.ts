@@ -4,6 +4,7 @@ import {
   type MatmulTile,
   matmul,
   matmulDims,
+  matmulEdges,
   matmulWithPlan,
   planMatmul,
   TILE_LARGE,
@@ -94,14 +95,17 @@ describe('matmul', () => {
     }
   }
 
-  // Each tile shape, on edge sizes (bounds-checked loads; once plain B without bias, once transposed B with
-  // bias) and on exact tile multiples (the unchecked fast path) both ways. Each case compiles its own pipeline,
-  // seconds apiece on SwiftShader, so the other two edge combinations are left to the sweep above.
+  // Each tile shape, on edge sizes: checked loads (K not a tile multiple) with plain B and transposed B with
+  // bias; clamped loads (K a tile multiple, M and N not) both ways; and exact tile multiples (the unchecked
+  // fast path) both ways. Each case compiles its own pipeline, seconds apiece on SwiftShader, so the other
+  // edge combinations are left to the sweep above.
   // 16 outputs per thread along m as well as n (the generator's other 16-wide case).
   for (const tile of [TILE_LARGE, { ...TILE_LARGE, tm: 16, tn: 8 } as MatmulTile, TILE_MID, TILE_WIDE, TILE_TALL, TILE_SMALL]) {
     for (const c of [
       { m: 130, n: 65, k: 33, transB: false },
       { m: 33, n: 130, k: 7, bias: true, transB: true },
+      { m: 130, n: 68, k: 64, transB: false },
+      { m: 33, n: 130, k: 32, bias: true, transB: true },
       { m: 128, n: 128, k: 64, bias: true, transB: false },
       { m: 128, n: 128, k: 64, bias: true, transB: true },
     ]) {
@@ -115,6 +119,7 @@ describe('matmul', () => {
     { m: 65, n: 33, k: 130, bias: true, plan: tiled(TILE_SMALL, 3) },
     { m: 64, n: 64, k: 128, transB: true, plan: tiled(TILE_SMALL, 2) },
     { m: 65, n: 130, k: 130, transB: true, bias: true, plan: tiled(TILE_MID, 2) },
+    { m: 65, n: 130, k: 128, transB: true, bias: true, plan: tiled(TILE_MID, 2) },
     { m: 33, n: 65, k: 33, plan: tiled({ ...TILE_SMALL, bk: 32, flat: true }) },
     { m: 33, n: 7, k: 130, batch: 2, bias: true, transB: true, plan: tiled(TILE_SMALL, 4) },
     // batched, shared and per-batch b
@@ -151,6 +156,18 @@ describe('matmul', () => {
     expect(plan(128, 768, 768)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 4 });
     expect(plan(20, 64, 256)).toEqual({ kind: 'tiled', tile: TILE_SMALL, splitK: 1 });
     expect(plan(8, 256, 256)).toEqual({ kind: 'small' });
+  });
+
+  // Which loads each shape gets: a check per load only where K leaves a partial tile or rows are not vec4s.
+  it('clamps rows at the edges when K is whole tiles', () => {
+    const dims = (M: number, K: number, N: number, transB: boolean) =>
+      matmulDims({ a: { shape: [M, K] } as never, b: { shape: transB ? [N, K] : [K, N] } as never, transB });
+    expect(matmulEdges(TILE_LARGE, dims(1024, 768, 50304, true))).toBe('none');
+    expect(matmulEdges(TILE_LARGE, dims(1024, 768, 50257, true))).toBe('clamp');
+    expect(matmulEdges(TILE_MID, dims(1000, 768, 2304, true))).toBe('clamp');
+    expect(matmulEdges(TILE_MID, dims(1000, 768, 2304, false))).toBe('clamp');
+    expect(matmulEdges(TILE_SMALL, dims(130, 64, 65, false))).toBe('select'); // rows of B are not whole vec4s
+    expect(matmulEdges(TILE_SMALL, dims(64, 36, 64, true))).toBe('select'); // a partial K tile
   });
 
   it('rejects mismatched shapes', () => {
