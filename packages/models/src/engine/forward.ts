@@ -286,7 +286,7 @@ export class Transformer {
             ...common,
             ...(lh?.colScale ? { colScale: tmp(ctx.upload(lh.colScale, [c.nHeads, total], 'colScale')) } : {}),
             ...(lh?.act ? { act: tmp(ctx.upload(lh.act, [c.nHeads, ACT_PARAMS_PER_HEAD], 'act')) } : {}),
-            ...(cap ? { capture: cap.probs } : scores ? { capture: scores } : {}),
+            ...(cap ? { capture: cap.probs } : scores ? { scores } : {}),
             ...(cap?.pre ? { capturePre: cap.pre } : {}),
           }),
         );

@@ -110,13 +110,17 @@ export function estimateRunCost(shape: RunShape, options: RunCostOptions): RunCo
   let activationBytes = pooled(T) + pooled(T * d) + nLayers * (layerActivations + PARAMS_BYTES_PER_LAYER);
   const rowStats = pooled(5 * hq * T);
   activationBytes += flashStatsLayers * rowStats;
-  if (mapLayers.size > 0 && !keptHeads) {
-    // The split-K partial sums of the materialising kernel: one buffer per context, reused by every layer.
-    const { partials } = attentionScratchElements(T, keys, hq, dh, true);
-    if (partials > 0) activationBytes += pooled(partials);
-  }
   // Layers with neither maps nor reductions share one score buffer when it is small enough.
-  if (mapLayers.size + statsOnly.size < nLayers && scoresFitScratch(hq, T, keys)) activationBytes += see('the attention scores', pooled(hq * T * keys));
+  const scratchLayers = mapLayers.size + statsOnly.size < nLayers && scoresFitScratch(hq, T, keys);
+  if (scratchLayers) activationBytes += see('the attention scores', pooled(hq * T * keys));
+  if ((mapLayers.size > 0 && !keptHeads) || scratchLayers) {
+    // The materialising kernel's split-K partial sums and softmax statistics: one buffer each per context,
+    // reused by every layer.
+    const { partials, stats } = attentionScratchElements(T, keys, hq, dh, true);
+    if (partials > 0) activationBytes += pooled(partials);
+    const rows = hq * T;
+    if (stats > 0) activationBytes += pooled(2 * rows) + pooled(stats - 2 * rows);
+  }
   const lastRows = options.logits === 'last' ? 1 : T;
   if (lastRows !== T) activationBytes += pooled(d);
   activationBytes += pooled(lastRows * d);

@@ -104,18 +104,67 @@ export function scoreTileWgsl(tm: number): string {
   }`;
 }
 
+/**
+ * How the score pass serves the softmax. 'separate': it writes visible scores only and the softmax pass
+ * makes the probabilities. 'stats' / 'stats-zeroed': it also writes each row's max and Σexp over its 64-key
+ * block ([Hq·T, ⌈Tk/64⌉, 2] in `bs`), so P·V can normalise while it loads (`rowStatsWgsl` combines the
+ * blocks); 'stats-zeroed' also writes 0 for every hidden key, tiles past the diagonal included, because the
+ * score buffer becomes the captured maps and P·V only writes the keys it reads.
+ */
+export type ScoreStats = 'separate' | 'stats' | 'stats-zeroed';
+
 /** Phase 1: S = finish(scale·Q·Kᵀ) for one head and a (16·tm rows) × 64 keys tile; tiles wholly above the diagonal exit. */
-function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { window: false, softcap: false }): string {
+function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { window: false, softcap: false }, stats: ScoreStats = 'separate'): string {
   const bq = 16 * tm;
+  const withStats = stats !== 'separate';
+  const zeroed = stats === 'stats-zeroed';
+  const statsBinding = hasBias ? 4 : 3;
+  // The block max, then Σexp(s − max), of each row over the tile's 64 keys: 16 threads share a row.
+  const blockStats = /* wgsl */ `
+  ${repeat(tm, (m) => `red[(l.y + ${16 * m}u) * 16u + l.x] = max(max(f${m}0, f${m}1), max(f${m}2, f${m}3));`)}
+  workgroupBarrier();
+  if (l.x == 0u) {
+    ${repeat(tm, (m) => `{ var mx = ${MASKED_WGSL}; for (var c = 0u; c < 16u; c++) { mx = max(mx, red[(l.y + ${16 * m}u) * 16u + c]); } bmax[l.y + ${16 * m}u] = mx; }`)}
+  }
+  workgroupBarrier();
+  ${repeat(
+    tm,
+    (m) => `{
+    let mx = bmax[l.y + ${16 * m}u];
+    var e = 0.0;
+    ${repeat(4, (n) => `if (f${m}${n} > ${MASK_TEST_WGSL}) { e += exp(f${m}${n} - mx); }`)}
+    red[(l.y + ${16 * m}u) * 16u + l.x] = e;
+  }`,
+  )}
+  workgroupBarrier();
+  if (l.x == 0u) {
+    let nb = (p.tk + ${BK - 1}u) / ${BK}u;
+    ${repeat(
+      tm,
+      (m) => `{
+      let i = row0 + l.y + ${16 * m}u;
+      var e = 0.0;
+      for (var c = 0u; c < 16u; c++) { e += red[(l.y + ${16 * m}u) * 16u + c]; }
+      if (i < p.t) { let at = ((h * p.t + i) * nb + wg.x) * 2u; bs[at] = bmax[l.y + ${16 * m}u]; bs[at + 1u] = e; }
+    }`,
+    )}
+  }`;
   return /* wgsl */ `
 ${PARAMS_WGSL}
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k: array<f32>;
 @group(0) @binding(2) var<storage, read_write> s: array<f32>;
 ${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${hasBias ? 4 : 3}) var<uniform> p: Params;
+${withStats ? `@group(0) @binding(${statsBinding}) var<storage, read_write> bs: array<f32>;` : ''}
+@group(0) @binding(${statsBinding + (withStats ? 1 : 0)}) var<uniform> p: Params;
 
 ${scoreTileSharedWgsl(tm)}
+${
+  withStats
+    ? `var<workgroup> red: array<f32, ${bq * 16}>;
+var<workgroup> bmax: array<f32, ${bq}>;`
+    : ''
+}
 ${scoreFinishWgsl(hasBias, opts)}
 
 @compute @workgroup_size(16, 16)
@@ -123,17 +172,65 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   let h = wg.z;
   let row0 = wg.y * ${bq}u;
   let key0 = wg.x * ${BK}u;
-  if (key0 > p.qoff + min(row0 + ${bq}u, p.t) - 1u) { return; }
+  if (key0 > p.qoff + min(row0 + ${bq}u, p.t) - 1u) {
+    ${
+      zeroed
+        ? `${unroll(tm, 4, (m, n) => `{ let i = row0 + l.y + ${16 * m}u; let j = key0 + l.x + ${16 * n}u; if (i < p.t && j < p.tk) { s[(h * p.t + i) * p.tk + j] = 0.0; } }`)}
+    `
+        : ''
+    }return;
+  }
   ${scoreTileWgsl(tm)}
   ${unroll(
     tm,
     4,
-    (m, n) => `{
+    (m, n) => `${
+      withStats
+        ? `var f${m}${n} = ${MASKED_WGSL};
+    `
+        : ''
+    }{
     let i = row0 + l.y + ${16 * m}u;
     let j = key0 + l.x + ${16 * n}u;
-    if (i < p.t && j < p.tk && j <= p.qoff + i) { s[(h * p.t + i) * p.tk + j] = finish(acc${m}${n}, h, i, j); }
+    if (i < p.t && j < p.tk && j <= p.qoff + i) { ${
+      withStats
+        ? `f${m}${n} = finish(acc${m}${n}, h, i, j); s[(h * p.t + i) * p.tk + j] = f${m}${n};`
+        : `s[(h * p.t + i) * p.tk + j] = finish(acc${m}${n}, h, i, j);`
+    } }${zeroed ? ' else if (i < p.t && j < p.tk) { s[(h * p.t + i) * p.tk + j] = 0.0; }' : ''}
   }`,
-  )}
+  )}${withStats ? blockStats : ''}
+}`;
+}
+
+/**
+ * Combines the score pass's block statistics into each row's max m and 1/Σexp(s − m) (0 for a row with no
+ * live key): `rs` holds [2, Hq·T]. One thread per row; only blocks the row can see are read.
+ */
+function buildRowStatsWgsl(): string {
+  return /* wgsl */ `
+${PARAMS_WGSL}
+@group(0) @binding(0) var<storage, read> bs: array<f32>;
+@group(0) @binding(1) var<storage, read_write> rs: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = (wg.x + wg.y * 65535u) * 256u + li;
+  if (row >= p.rows) { return; }
+  let i = row % p.t;
+  let nb = (p.tk + ${BK - 1}u) / ${BK}u;
+  let seen = (min(p.tk, p.qoff + i + 1u) + ${BK - 1}u) / ${BK}u;
+  var m = ${MASKED_WGSL};
+  for (var b = 0u; b < seen; b++) { m = max(m, bs[(row * nb + b) * 2u]); }
+  var l = 0.0;
+  if (m > ${MASK_TEST_WGSL}) {
+    for (var b = 0u; b < seen; b++) {
+      let mb = bs[(row * nb + b) * 2u];
+      if (mb > ${MASK_TEST_WGSL}) { l += bs[(row * nb + b) * 2u + 1u] * exp(mb - m); }
+    }
+  }
+  rs[row] = m;
+  rs[p.rows + row] = select(0.0, 1.0 / l, l > 0.0);
 }`;
 }
 
@@ -227,22 +324,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
  * several splits each writes a partial sum that `reduceWgsl` adds up (decode steps and short prompts
  * would otherwise leave most of a large GPU idle).
  */
-function buildPvWgsl(tm: number, tn: number, split: boolean, hasHeadScale: boolean): string {
+function buildPvWgsl(tm: number, tn: number, split: boolean, hasHeadScale: boolean, normalise: 'off' | 'read' | 'write' = 'off'): string {
   const bq = 16 * tm;
   const bn = 16 * tn;
+  // 'read' / 'write': s holds scores and the row statistics turn them into probabilities as they are
+  // loaded ('write' also stores them back: the captured maps; only with one head-dim tile, so no other
+  // workgroup reads a score after it was overwritten).
+  const prob = (u: number): string => {
+    if (normalise === 'off') return `pr${u} = s[(h * p.t + r) * p.tk + c];`;
+    const at = '(h * p.t + r) * p.tk + c';
+    const w = normalise === 'write' ? ` s[${at}] = pr${u};` : '';
+    return `let x = s[${at}]; if (c <= p.qoff + r && x > ${MASK_TEST_WGSL}) { pr${u} = exp(x - rm[e / ${BJ}u]) * ri[e / ${BJ}u]; }${w}`;
+  };
   const load = (pfx: string) => `
-    ${repeat(tm, (u) => `{ let e = li + ${256 * u}u; let r = row0 + e / ${BJ}u; let c = ${pfx} + e % ${BJ}u; pr${u} = 0.0; if (r < p.t && c < jend) { pr${u} = s[(h * p.t + r) * p.tk + c]; } }`)}
+    ${repeat(tm, (u) => `{ let e = li + ${256 * u}u; let r = row0 + e / ${BJ}u; let c = ${pfx} + e % ${BJ}u; pr${u} = 0.0; if (r < p.t && c < jend) { ${prob(u)} } }`)}
     ${repeat(tn, (u) => `{ let e = li + ${256 * u}u; let r = ${pfx} + e / ${bn}u; let c = d0 + e % ${bn}u; vr${u} = 0.0; if (r < jend && c < p.d) { vr${u} = v[r * vstride + vbase + c]; } }`)}`;
   return /* wgsl */ `
 ${PARAMS_WGSL}
-@group(0) @binding(0) var<storage, read> s: array<f32>;
+@group(0) @binding(0) var<storage, ${normalise === 'write' ? 'read_write' : 'read'}> s: array<f32>;
 @group(0) @binding(1) var<storage, read> v: array<f32>;
 @group(0) @binding(2) var<storage, read_write> o: array<f32>;
 ${hasHeadScale ? '@group(0) @binding(3) var<storage, read> hs: array<f32>;' : ''}
-@group(0) @binding(${hasHeadScale ? 4 : 3}) var<uniform> p: Params;
+${normalise !== 'off' ? `@group(0) @binding(${hasHeadScale ? 4 : 3}) var<storage, read> rs: array<f32>;` : ''}
+@group(0) @binding(${3 + (hasHeadScale ? 1 : 0) + (normalise !== 'off' ? 1 : 0)}) var<uniform> p: Params;
 
 var<workgroup> ps: array<f32, ${bq * (BJ + 1)}>;
 var<workgroup> vs: array<f32, ${BJ * bn}>;
+${
+  normalise !== 'off'
+    ? `var<workgroup> rm: array<f32, ${bq}>;
+var<workgroup> ri: array<f32, ${bq}>;`
+    : ''
+}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -257,6 +370,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   // Keys past the tile's last row are zero in P; keys past the split belong to the next split.
   let jend = min(min(p.tk, p.qoff + min(row0 + ${bq}u, p.t)), jstart + p.kc);
   if (jstart >= jend) { return; }
+  ${
+    normalise !== 'off'
+      ? `for (var e = li; e < ${bq}u; e += 256u) {
+    let r = min(row0 + e, p.t - 1u);
+    rm[e] = rs[h * p.t + r];
+    ri[e] = rs[p.rows + h * p.t + r];
+  }
+  workgroupBarrier();`
+      : ''
+  }
   ${unroll(tm, tn, (m, n) => `var acc${m}${n} = 0.0;`)}
   ${repeat(tm, (u) => `var pr${u} = 0.0;`)}
   ${repeat(tn, (u) => `var vr${u} = 0.0;`)}
@@ -321,3 +444,4 @@ export const scoresWgsl = memoWgsl(buildScoresWgsl);
 export const softmaxWgsl = memoWgsl(buildSoftmaxWgsl);
 export const pvWgsl = memoWgsl(buildPvWgsl);
 export const reduceWgsl = memoWgsl(buildReduceWgsl);
+export const rowStatsWgsl = memoWgsl(buildRowStatsWgsl);
