@@ -15,6 +15,7 @@ import { releaseWeights } from '../packages/models/src/engine/weights.js';
 import { inspectModel } from '../packages/models/src/loading/inspect.js';
 import { canonicalTensors } from '../packages/models/src/loading/load-model.js';
 import { NodeDirSource } from '../packages/models/src/loading/node-dir-source.js';
+import { attentionTuning } from '../packages/wgpu-kernels/src/kernels/attention.js';
 import { createNodeContext } from '../packages/wgpu-kernels/src/node.js';
 import type { GpuContext } from '../packages/wgpu-kernels/src/runtime/context.js';
 import { phaseProfile } from './model-profile.js';
@@ -166,6 +167,8 @@ async function timeDecode(model: Transformer, name: string): Promise<DecodeRow> 
 const ctx = await createNodeContext({ profile: PROFILE });
 // --flush-every N: dispatches per submit (the engine's default is 48), to measure what submits cost.
 if (arg('--flush-every')) ctx.flushEvery = num('--flush-every', ctx.flushEvery);
+// --separate-softmax: the softmax as its own pass (the materialising kernel before P·V normalised scores).
+if (argv.includes('--separate-softmax')) attentionTuning.separateSoftmax = true;
 console.log(`adapter: ${ctx.adapter.description || ctx.adapter.vendor}; ${PROFILE ? 'GPU timestamps on' : 'wall clock only'}`);
 const forward: ForwardRow[] = [];
 const decode: DecodeRow[] = [];

@@ -118,8 +118,7 @@ export function estimateRunCost(shape: RunShape, options: RunCostOptions): RunCo
     // reused by every layer.
     const { partials, stats } = attentionScratchElements(T, keys, hq, dh, true);
     if (partials > 0) activationBytes += pooled(partials);
-    const rows = hq * T;
-    if (stats > 0) activationBytes += pooled(2 * rows) + pooled(stats - 2 * rows);
+    if (stats > 0) activationBytes += pooled(stats);
   }
   const lastRows = options.logits === 'last' ? 1 : T;
   if (lastRows !== T) activationBytes += pooled(d);

@@ -106,12 +106,21 @@ export function scoreTileWgsl(tm: number): string {
 
 /**
  * How the score pass serves the softmax. 'separate': it writes visible scores only and the softmax pass
- * makes the probabilities. 'stats' / 'stats-zeroed': it also writes each row's max and Σexp over its 64-key
- * block ([Hq·T, ⌈Tk/64⌉, 2] in `bs`), so P·V can normalise while it loads (`rowStatsWgsl` combines the
- * blocks); 'stats-zeroed' also writes 0 for every hidden key, tiles past the diagonal included, because the
- * score buffer becomes the captured maps and P·V only writes the keys it reads.
+ * makes the probabilities. 'max': it also writes each row's max over its 64-key block ([Hq·T, ⌈Tk/64⌉, 2]
+ * in `bs`, the max first), and P·V exponentiates against the row max and divides by the sum it gathers
+ * (nothing captured). 'stats-zeroed': the block's Σexp(s − max) as well, so P·V can store normalised
+ * probabilities back as it loads them (the score buffer is the captured maps), and 0 for every hidden key,
+ * tiles past the diagonal included, because P·V only writes the keys it reads.
  */
-export type ScoreStats = 'separate' | 'stats' | 'stats-zeroed';
+export type ScoreStats = 'separate' | 'max' | 'stats-zeroed';
+
+/** Merges two (max, Σexp(s − max)) pairs of one row; a masked max (no live key) leaves the other pair. */
+const STAT_MERGE_WGSL = `fn stat_merge(a: vec2f, b: vec2f) -> vec2f {
+  if (b.x <= ${MASK_TEST_WGSL}) { return a; }
+  if (a.x <= ${MASK_TEST_WGSL}) { return b; }
+  let m = max(a.x, b.x);
+  return vec2f(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
+}`;
 
 /** Phase 1: S = finish(scale·Q·Kᵀ) for one head and a (16·tm rows) × 64 keys tile; tiles wholly above the diagonal exit. */
 function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { window: false, softcap: false }, stats: ScoreStats = 'separate'): string {
@@ -119,35 +128,41 @@ function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { wi
   const withStats = stats !== 'separate';
   const zeroed = stats === 'stats-zeroed';
   const statsBinding = hasBias ? 4 : 3;
-  // The block max, then Σexp(s − max), of each row over the tile's 64 keys: 16 threads share a row.
+  // Each row's max (and Σexp(s − max)) over the tile's 64 keys, merged as (max, sum) pairs: every thread
+  // pairs its 4 keys of each of its rows, then 256/bq threads per row merge tm pairs each, then the first
+  // of them merges theirs. The K stage is free by now and holds the pairs' maxima. Only the captured
+  // layout pays for the exponentials: exp per score is what made this pass ~45% slower.
+  const g = 256 / bq;
+  const sums = zeroed;
   const blockStats = /* wgsl */ `
-  ${repeat(tm, (m) => `red[(l.y + ${16 * m}u) * 16u + l.x] = max(max(f${m}0, f${m}1), max(f${m}2, f${m}3));`)}
-  workgroupBarrier();
-  if (l.x == 0u) {
-    ${repeat(tm, (m) => `{ var mx = ${MASKED_WGSL}; for (var c = 0u; c < 16u; c++) { mx = max(mx, red[(l.y + ${16 * m}u) * 16u + c]); } bmax[l.y + ${16 * m}u] = mx; }`)}
-  }
-  workgroupBarrier();
   ${repeat(
     tm,
     (m) => `{
-    let mx = bmax[l.y + ${16 * m}u];
+    let mx = max(max(f${m}0, f${m}1), max(f${m}2, f${m}3));
+    ks[(l.y + ${16 * m}u) * 16u + l.x] = mx;${
+      sums
+        ? `
     var e = 0.0;
-    ${repeat(4, (n) => `if (f${m}${n} > ${MASK_TEST_WGSL}) { e += exp(f${m}${n} - mx); }`)}
-    red[(l.y + ${16 * m}u) * 16u + l.x] = e;
+    if (mx > ${MASK_TEST_WGSL}) { ${repeat(4, (n) => `if (f${m}${n} > ${MASK_TEST_WGSL}) { e += exp(f${m}${n} - mx); }`)} }
+    red[(l.y + ${16 * m}u) * 16u + l.x] = e;`
+        : ''
+    }
   }`,
   )}
   workgroupBarrier();
-  if (l.x == 0u) {
-    let nb = (p.tk + ${BK - 1}u) / ${BK}u;
-    ${repeat(
-      tm,
-      (m) => `{
-      let i = row0 + l.y + ${16 * m}u;
-      var e = 0.0;
-      for (var c = 0u; c < 16u; c++) { e += red[(l.y + ${16 * m}u) * 16u + c]; }
-      if (i < p.t) { let at = ((h * p.t + i) * nb + wg.x) * 2u; bs[at] = bmax[l.y + ${16 * m}u]; bs[at + 1u] = e; }
-    }`,
-    )}
+  var pair = vec2f(${MASKED_WGSL}, 0.0);
+  for (var c = 0u; c < ${tm}u; c++) {
+    let at = (li / ${g}u) * 16u + (li % ${g}u) * ${tm}u + c;
+    ${sums ? 'pair = stat_merge(pair, vec2f(ks[at], red[at]));' : 'pair.x = max(pair.x, ks[at]);'}
+  }
+  workgroupBarrier();
+  ks[li] = pair.x;
+  ${sums ? 'red[li] = pair.y;' : ''}
+  workgroupBarrier();
+  if (li % ${g}u == 0u) {
+    for (var c = 1u; c < ${g}u; c++) { ${sums ? 'pair = stat_merge(pair, vec2f(ks[li + c], red[li + c]));' : 'pair.x = max(pair.x, ks[li + c]);'} }
+    let i = row0 + li / ${g}u;
+    if (i < p.t) { let at = ((h * p.t + i) * ((p.tk + ${BK - 1}u) / ${BK}u) + wg.x) * 2u; bs[at] = pair.x; ${sums ? 'bs[at + 1u] = pair.y;' : ''} }
   }`;
   return /* wgsl */ `
 ${PARAMS_WGSL}
@@ -161,8 +176,10 @@ ${withStats ? `@group(0) @binding(${statsBinding}) var<storage, read_write> bs: 
 ${scoreTileSharedWgsl(tm)}
 ${
   withStats
-    ? `var<workgroup> red: array<f32, ${bq * 16}>;
-var<workgroup> bmax: array<f32, ${bq}>;`
+    ? zeroed
+      ? `var<workgroup> red: array<f32, ${Math.max(bq * 16, 256)}>;
+${STAT_MERGE_WGSL}`
+      : ''
     : ''
 }
 ${scoreFinishWgsl(hasBias, opts)}
@@ -203,35 +220,53 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
 }
 
 /**
- * Combines the score pass's block statistics into each row's max m and 1/Σexp(s − m) (0 for a row with no
- * live key): `rs` holds [2, Hq·T]. One thread per row; only blocks the row can see are read.
+ * P·V's first step when it normalises: each of the tile's bq rows combines the score pass's block
+ * statistics into its max m (rm) and, `withSum`, 1/Σexp(s − m) (ri; 0 for a row with no live key).
+ * 256/bq threads share a row, each merging a stride of the blocks the row can see as a running (max, sum)
+ * pair; the first of them merges the pairs. Expects h, row0, li, p and the `bs` binding in scope.
  */
-function buildRowStatsWgsl(): string {
-  return /* wgsl */ `
-${PARAMS_WGSL}
-@group(0) @binding(0) var<storage, read> bs: array<f32>;
-@group(0) @binding(1) var<storage, read_write> rs: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = (wg.x + wg.y * 65535u) * 256u + li;
-  if (row >= p.rows) { return; }
-  let i = row % p.t;
-  let nb = (p.tk + ${BK - 1}u) / ${BK}u;
-  let seen = (min(p.tk, p.qoff + i + 1u) + ${BK - 1}u) / ${BK}u;
-  var m = ${MASKED_WGSL};
-  for (var b = 0u; b < seen; b++) { m = max(m, bs[(row * nb + b) * 2u]); }
-  var l = 0.0;
-  if (m > ${MASK_TEST_WGSL}) {
-    for (var b = 0u; b < seen; b++) {
-      let mb = bs[(row * nb + b) * 2u];
-      if (mb > ${MASK_TEST_WGSL}) { l += bs[(row * nb + b) * 2u + 1u] * exp(mb - m); }
+function rowStatsPrologue(bq: number, withSum: boolean): string {
+  const g = 256 / bq;
+  return /* wgsl */ `{
+    let e = li / ${g}u;
+    let part = li % ${g}u;
+    let i = min(row0 + e, p.t - 1u);
+    let row = h * p.t + i;
+    let nb = (p.tk + ${BK - 1}u) / ${BK}u;
+    let seen = (min(p.tk, p.qoff + i + 1u) + ${BK - 1}u) / ${BK}u;
+    var m = ${MASKED_WGSL};
+    var l = 0.0;
+    for (var b = part; b < seen; b += ${g}u) {
+      let mb = bs[(row * nb + b) * 2u];${
+        withSum
+          ? `
+      if (mb > ${MASK_TEST_WGSL}) {
+        let lb = bs[(row * nb + b) * 2u + 1u];
+        if (mb > m) { l = l * exp(m - mb) + lb; m = mb; } else { l += lb * exp(mb - m); }
+      }`
+          : `
+      m = max(m, mb);`
+      }
+    }
+    pm[li] = m;
+    pl[li] = l;
+  }
+  workgroupBarrier();
+  if (li % ${g}u == 0u) {
+    var m = ${MASKED_WGSL};
+    for (var c = 0u; c < ${g}u; c++) { m = max(m, pm[li + c]); }
+    rm[li / ${g}u] = m;${
+      withSum
+        ? `
+    var l = 0.0;
+    if (m > ${MASK_TEST_WGSL}) {
+      for (var c = 0u; c < ${g}u; c++) { if (pm[li + c] > ${MASK_TEST_WGSL}) { l += pl[li + c] * exp(pm[li + c] - m); } }
+    }
+    ri[li / ${g}u] = select(0.0, 1.0 / l, l > 0.0);`
+        : ''
     }
   }
-  rs[row] = m;
-  rs[p.rows + row] = select(0.0, 1.0 / l, l > 0.0);
-}`;
+  workgroupBarrier();`;
 }
 
 /**
@@ -327,17 +362,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
 function buildPvWgsl(tm: number, tn: number, split: boolean, hasHeadScale: boolean, normalise: 'off' | 'read' | 'write' = 'off'): string {
   const bq = 16 * tm;
   const bn = 16 * tn;
-  // 'read' / 'write': s holds scores and the row statistics turn them into probabilities as they are
-  // loaded ('write' also stores them back: the captured maps; only with one head-dim tile, so no other
-  // workgroup reads a score after it was overwritten).
-  const prob = (u: number): string => {
-    if (normalise === 'off') return `pr${u} = s[(h * p.t + r) * p.tk + c];`;
+  const sums = normalise === 'read';
+  const sumSplit = sums && split;
+  // 'read' / 'write': s holds scores, turned into exp(s − row max) when the slice is parked in workgroup
+  // memory, not when it is fetched, so the fetch of the next slice still overlaps the arithmetic. 'read'
+  // sums them per row as it multiplies and divides at the end (split: the sums go to `lp` for the reduce
+  // pass); 'write' multiplies by 1/Σ from the score pass's statistics and stores the probabilities back
+  // (the captured maps; only with one head-dim tile, so no other workgroup reads a score after it was
+  // overwritten).
+  const park = (u: number): string => {
+    const slot = `ps[((li + ${256 * u}u) / ${BJ}u) * ${BJ + 1}u + (li + ${256 * u}u) % ${BJ}u]`;
+    if (normalise === 'off') return `${slot} = pr${u};`;
     const at = '(h * p.t + r) * p.tk + c';
-    const w = normalise === 'write' ? ` s[${at}] = pr${u};` : '';
-    return `let x = s[${at}]; if (c <= p.qoff + r && x > ${MASK_TEST_WGSL}) { pr${u} = exp(x - rm[e / ${BJ}u]) * ri[e / ${BJ}u]; }${w}`;
+    const w = normalise === 'write' ? ` if (r < p.t && c < jend) { s[${at}] = pv; }` : '';
+    return `{ let e = li + ${256 * u}u; let r = row0 + e / ${BJ}u; let c = j0 + e % ${BJ}u; var pv = 0.0; if (r < p.t && c < jend && c <= p.qoff + r && pr${u} > ${MASK_TEST_WGSL}) { pv = exp(pr${u} - rm[e / ${BJ}u])${normalise === 'write' ? ` * ri[e / ${BJ}u]` : ''}; } ${slot} = pv;${w} }`;
   };
   const load = (pfx: string) => `
-    ${repeat(tm, (u) => `{ let e = li + ${256 * u}u; let r = row0 + e / ${BJ}u; let c = ${pfx} + e % ${BJ}u; pr${u} = 0.0; if (r < p.t && c < jend) { ${prob(u)} } }`)}
+    ${repeat(tm, (u) => `{ let e = li + ${256 * u}u; let r = row0 + e / ${BJ}u; let c = ${pfx} + e % ${BJ}u; pr${u} = 0.0; if (r < p.t && c < jend) { pr${u} = s[(h * p.t + r) * p.tk + c]; } }`)}
     ${repeat(tn, (u) => `{ let e = li + ${256 * u}u; let r = ${pfx} + e / ${bn}u; let c = d0 + e % ${bn}u; vr${u} = 0.0; if (r < jend && c < p.d) { vr${u} = v[r * vstride + vbase + c]; } }`)}`;
   return /* wgsl */ `
 ${PARAMS_WGSL}
@@ -345,15 +386,18 @@ ${PARAMS_WGSL}
 @group(0) @binding(1) var<storage, read> v: array<f32>;
 @group(0) @binding(2) var<storage, read_write> o: array<f32>;
 ${hasHeadScale ? '@group(0) @binding(3) var<storage, read> hs: array<f32>;' : ''}
-${normalise !== 'off' ? `@group(0) @binding(${hasHeadScale ? 4 : 3}) var<storage, read> rs: array<f32>;` : ''}
-@group(0) @binding(${3 + (hasHeadScale ? 1 : 0) + (normalise !== 'off' ? 1 : 0)}) var<uniform> p: Params;
+${normalise !== 'off' ? `@group(0) @binding(${hasHeadScale ? 4 : 3}) var<storage, read> bs: array<f32>;` : ''}
+${sumSplit ? `@group(0) @binding(${hasHeadScale ? 5 : 4}) var<storage, read_write> lp: array<f32>;` : ''}
+@group(0) @binding(${3 + (hasHeadScale ? 1 : 0) + (normalise !== 'off' ? 1 : 0) + (sumSplit ? 1 : 0)}) var<uniform> p: Params;
 
 var<workgroup> ps: array<f32, ${bq * (BJ + 1)}>;
 var<workgroup> vs: array<f32, ${BJ * bn}>;
 ${
   normalise !== 'off'
     ? `var<workgroup> rm: array<f32, ${bq}>;
-var<workgroup> ri: array<f32, ${bq}>;`
+var<workgroup> ri: array<f32, ${bq}>;
+var<workgroup> pm: array<f32, 256>;
+var<workgroup> pl: array<f32, 256>;`
     : ''
 }
 
@@ -370,28 +414,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   // Keys past the tile's last row are zero in P; keys past the split belong to the next split.
   let jend = min(min(p.tk, p.qoff + min(row0 + ${bq}u, p.t)), jstart + p.kc);
   if (jstart >= jend) { return; }
-  ${
-    normalise !== 'off'
-      ? `for (var e = li; e < ${bq}u; e += 256u) {
-    let r = min(row0 + e, p.t - 1u);
-    rm[e] = rs[h * p.t + r];
-    ri[e] = rs[p.rows + h * p.t + r];
-  }
-  workgroupBarrier();`
-      : ''
-  }
+  ${normalise !== 'off' ? rowStatsPrologue(bq, normalise === 'write') : ''}
   ${unroll(tm, tn, (m, n) => `var acc${m}${n} = 0.0;`)}
+  ${sums ? repeat(tm, (m) => `var ls${m} = 0.0;`) : ''}
   ${repeat(tm, (u) => `var pr${u} = 0.0;`)}
   ${repeat(tn, (u) => `var vr${u} = 0.0;`)}
   ${load('jstart')}
   for (var j0 = jstart; j0 < jend; j0 += ${BJ}u) {
-    ${repeat(tm, (u) => `ps[((li + ${256 * u}u) / ${BJ}u) * ${BJ + 1}u + (li + ${256 * u}u) % ${BJ}u] = pr${u};`)}
+    ${repeat(tm, park)}
     ${repeat(tn, (u) => `vs[li + ${256 * u}u] = vr${u};`)}
     workgroupBarrier();
     if (j0 + ${BJ}u < jend) {${load(`j0 + ${BJ}u`)}
     }
     for (var c = 0u; c < ${BJ}u; c++) {
-      ${repeat(tm, (m) => `let a${m} = ps[(l.y + ${16 * m}u) * ${BJ + 1}u + c];`)}
+      ${repeat(tm, (m) => `let a${m} = ps[(l.y + ${16 * m}u) * ${BJ + 1}u + c];${sums ? ` ls${m} += a${m};` : ''}`)}
       ${repeat(tn, (n) => `let b${n} = vs[c * ${bn}u + l.x + ${16 * n}u];`)}
       ${unroll(tm, tn, (m, n) => `acc${m}${n} = fma(a${m}, b${n}, acc${m}${n});`)}
     }
@@ -399,6 +435,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   }
   // An ablated head writes +0 exactly (a negative sum times 0 would give −0).
   let scale = ${hasHeadScale ? 'hs[h]' : '1.0'};
+  ${sums && !split ? repeat(tm, (m) => `let inv${m} = select(0.0, 1.0 / ls${m}, ls${m} > 0.0);`) : ''}
+  ${
+    sumSplit
+      ? repeat(
+          tm,
+          (m) => `if (l.x == 0u && wg.x % p.dtiles == 0u && row0 + l.y + ${16 * m}u < p.t) { lp[(sp * p.t + row0 + l.y + ${16 * m}u) * p.hq + h] = ls${m}; }`,
+        )
+      : ''
+  }
   ${unroll(
     tm,
     tn,
@@ -408,21 +453,25 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
     if (i < p.t && c < p.d) { ${
       split
         ? `o[(sp * p.t + i) * p.hq * p.d + h * p.d + c] = acc${m}${n};`
-        : `o[i * p.hq * p.d + h * p.d + c] = select(acc${m}${n} * scale, 0.0, scale == 0.0);`
+        : `o[i * p.hq * p.d + h * p.d + c] = select(acc${m}${n}${sums ? ` * inv${m}` : ''} * scale, 0.0, scale == 0.0);`
     } }
   }`,
   )}
 }`;
 }
 
-/** Adds the split partial sums of row i (only the splits that hold keys row i can see) and applies headScale. */
-function buildReduceWgsl(hasHeadScale: boolean): string {
+/**
+ * Adds the split partial sums of row i (only the splits that hold keys row i can see) and applies
+ * headScale; `divide`: the partials are unnormalised and `lp` holds each split's Σexp per row and head.
+ */
+function buildReduceWgsl(hasHeadScale: boolean, divide = false): string {
   return /* wgsl */ `
 ${PARAMS_WGSL}
 @group(0) @binding(0) var<storage, read> part: array<f32>;
 @group(0) @binding(1) var<storage, read_write> o: array<f32>;
 ${hasHeadScale ? '@group(0) @binding(2) var<storage, read> hs: array<f32>;' : ''}
-@group(0) @binding(${hasHeadScale ? 3 : 2}) var<uniform> p: Params;
+${divide ? `@group(0) @binding(${hasHeadScale ? 3 : 2}) var<storage, read> lp: array<f32>;` : ''}
+@group(0) @binding(${2 + (hasHeadScale ? 1 : 0) + (divide ? 1 : 0)}) var<uniform> p: Params;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -433,7 +482,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let col = idx % width;
   let n = (min(p.tk, p.qoff + i + 1u) + p.kc - 1u) / p.kc;
   var acc = 0.0;
-  for (var sp = 0u; sp < n; sp++) { acc += part[(sp * p.t + i) * width + col]; }
+  for (var sp = 0u; sp < n; sp++) { acc += part[(sp * p.t + i) * width + col]; }${
+    divide
+      ? `
+  var l = 0.0;
+  for (var sp = 0u; sp < n; sp++) { l += lp[(sp * p.t + i) * p.hq + col / p.d]; }
+  acc = select(0.0, acc / l, l > 0.0);`
+      : ''
+  }
   let scale = ${hasHeadScale ? 'hs[col / p.d]' : '1.0'};
   o[idx] = select(acc * scale, 0.0, scale == 0.0);
 }`;
@@ -444,4 +500,3 @@ export const scoresWgsl = memoWgsl(buildScoresWgsl);
 export const softmaxWgsl = memoWgsl(buildSoftmaxWgsl);
 export const pvWgsl = memoWgsl(buildPvWgsl);
 export const reduceWgsl = memoWgsl(buildReduceWgsl);
-export const rowStatsWgsl = memoWgsl(buildRowStatsWgsl);

@@ -3,7 +3,7 @@ import { KernelArgumentError } from '../runtime/errors.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { ceilDiv, packParams } from '../wgsl/common.js';
 import { ACT_PARAMS_PER_HEAD, actColumnsWgsl, actRewriteWgsl } from './attention-act-wgsl.js';
-import { BJ, BK, pvWgsl, reduceWgsl, rowStatsWgsl, type ScoreStats, scoresWgsl, softmaxWgsl } from './attention-wgsl.js';
+import { BJ, BK, pvWgsl, reduceWgsl, type ScoreStats, scoresWgsl, softmaxWgsl } from './attention-wgsl.js';
 
 export { ACT_PARAMS_PER_HEAD } from './attention-act-wgsl.js';
 
@@ -63,13 +63,18 @@ export const ATTENTION_MASK_BIAS = -1e30;
 /** Enough P·V workgroups to fill a large GPU several times over. */
 const PV_TARGET_WORKGROUPS = 1024;
 
+/**
+ * Benchmark switch: `separateSoftmax` makes every call run the softmax as its own pass, as before P·V
+ * normalised scores itself, so both can be timed in one process (bench/model.ts --separate-softmax).
+ */
+export const attentionTuning = { separateSoftmax: false };
+
 const partials = new WeakMap<GpuContext, GpuTensor>();
 const blockStatsKept = new WeakMap<GpuContext, GpuTensor>();
-const rowStatsKept = new WeakMap<GpuContext, GpuTensor>();
+const sumPartialsKept = new WeakMap<GpuContext, GpuTensor>();
 
 /**
- * The split-K partial sums and the softmax's block and row statistics live in one buffer each per
- * context, kept across calls: passes recorded in one encoder run in order, so calls can share them, and
+ * The split-K partial sums and the softmax's block statistics live in one buffer each per context, kept across calls: passes recorded in one encoder run in order, so calls can share them, and
  * keeping them avoids a submit per call.
  */
 function contextScratch(kept: WeakMap<GpuContext, GpuTensor>, ctx: GpuContext, elements: number, label: string): GpuTensor {
@@ -90,20 +95,26 @@ function rowsPerThread(t: number): number {
   return t <= 16 ? 1 : t <= 32 ? 2 : 4;
 }
 
-/** How P·V is tiled and split over keys (split until there are about PV_TARGET_WORKGROUPS, ≥ 64 keys per split). */
+/**
+ * Up to this many keys P·V is not split: each workgroup walks at most 16 short steps, and the split would
+ * cost a dispatch for its sum (a 128-token prompt or decode step is bound by recording dispatches).
+ */
+const PV_SPLIT_MIN_KEYS = 256;
+
+/** How P·V is tiled and split over keys (past PV_SPLIT_MIN_KEYS, until there are about PV_TARGET_WORKGROUPS, ≥ 64 keys per split). */
 function pvPlan(t: number, tk: number, hq: number, d: number) {
   const tn = d <= 16 ? 1 : d <= 32 ? 2 : 4;
   const dtiles = ceilDiv(d, 16 * tn);
   const rowTiles = ceilDiv(t, 16 * rowsPerThread(t));
-  const want = Math.min(ceilDiv(PV_TARGET_WORKGROUPS, dtiles * rowTiles * hq), ceilDiv(tk, 64));
+  const want = tk <= PV_SPLIT_MIN_KEYS ? 1 : Math.min(ceilDiv(PV_TARGET_WORKGROUPS, dtiles * rowTiles * hq), ceilDiv(tk, 64));
   const kc = ceilDiv(ceilDiv(tk, Math.max(1, want)), BJ) * BJ;
   return { tn, dtiles, rowTiles, kc, splits: ceilDiv(tk, kc) };
 }
 
 /**
  * Elements of the scratch `attention` allocates for a call: the score buffer (without a capture), the
- * split-K partial sums and the softmax statistics (per 64-key block and per row; 0 when a separate softmax
- * pass runs: ACT, a column scale or the pre-rewrite capture).
+ * split-K partial sums and the softmax statistics (row max and Σexp per 64-key block; 0 when a separate
+ * softmax pass runs: ACT, a column scale or the pre-rewrite capture).
  */
 export function attentionScratchElements(
   t: number,
@@ -114,8 +125,9 @@ export function attentionScratchElements(
   separateSoftmax = false,
 ): { scores: number; partials: number; stats: number } {
   const { splits } = pvPlan(t, tk, hq, d);
-  const stats = separateSoftmax ? 0 : 2 * hq * t + 2 * hq * t * ceilDiv(tk, BK);
-  return { scores: captured ? 0 : hq * t * tk, partials: splits > 1 ? splits * t * hq * d : 0, stats };
+  const stats = separateSoftmax ? 0 : 2 * hq * t * ceilDiv(tk, BK);
+  // Split partials also keep each split's Σexp per row and head when nothing is captured.
+  return { scores: captured ? 0 : hq * t * tk, partials: splits > 1 ? splits * t * hq * (d + 1) : 0, stats };
 }
 
 /** The query rows, visible keys and query offset of an attention call. */
@@ -168,7 +180,7 @@ function check(ok: boolean, detail: string): void {
 }
 
 /**
- * Causal (grouped-query) attention with capture and three hook points, in three passes over a
+ * Causal (grouped-query) attention with capture and three hook points, in two to five passes over a
  * [Hq, T, kvLength] score buffer: the capture buffer itself, or pooled scratch when none is given.
  */
 export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
@@ -189,22 +201,20 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   const scores = args.capture ?? args.scores ?? (scratch as GpuTensor);
   const tm = rowsPerThread(t);
   const { tn, dtiles, rowTiles, kc, splits } = pvPlan(t, tk, hq, d);
-  // Without a post-softmax rewrite or a pre-rewrite capture, P·V normalises the scores as it loads them
-  // from per-row statistics the score pass leaves, instead of a softmax pass reading and writing every
-  // score (GPT-2 at 1,024 tokens on the H200: 0.85 of 9.4 ms). A captured layer gets its probabilities
-  // written back by P·V, which needs a single head-dim tile (no other workgroup reads the same scores).
-  const separate = !!args.capturePre || !!args.colScale || !!args.act || (!!args.capture && dtiles > 1);
-  const scoreStats: ScoreStats = separate ? 'separate' : args.capture ? 'stats-zeroed' : 'stats';
+  // Without a post-softmax rewrite or a pre-rewrite capture, the softmax happens in P·V from per-block row
+  // statistics the score pass leaves, instead of a pass reading and writing every score (H200, Pythia
+  // shape at 2,048 tokens, no capture: 17.96 vs 19.79 ms of GPU time a pass). A captured layer gets its
+  // probabilities written back by P·V, which needs a single head-dim tile (no other workgroup reads the
+  // same scores).
+  const separate = attentionTuning.separateSoftmax || !!args.capturePre || !!args.colScale || !!args.act || (!!args.capture && dtiles > 1);
+  const scoreStats: ScoreStats = separate ? 'separate' : args.capture ? 'stats-zeroed' : 'max';
   const rows = hq * t;
   const fields = [t, tk, qoff, hq, hkv, d, kc, dtiles, rows].map((x) => ['u32', x] as const);
   const params = packParams([...fields, ['f32', args.scale ?? 1 / Math.sqrt(d)], ['u32', args.window ?? 0], ['f32', args.softcap ?? 0]]);
   const scoreOpts = { window: args.window !== undefined, softcap: args.softcap !== undefined };
 
   const bias = args.logitBias;
-  // Two buffers: one pass reads the block statistics and writes the row statistics, and WebGPU refuses a
-  // buffer bound writable beside another binding of it in one dispatch.
-  const blockStats = separate ? undefined : contextScratch(blockStatsKept, ctx, 2 * rows * ceilDiv(tk, BK), 'attention.blockStats');
-  const rowStatsRange = separate ? undefined : contextScratch(rowStatsKept, ctx, 2 * rows, 'attention.rowStats');
+  const blockStats = separate ? undefined : contextScratch(blockStatsKept, ctx, attentionScratchElements(t, tk, hq, d, true).stats, 'attention.blockStats');
   ctx.dispatch({
     pipeline: ctx.pipelines.get('attention.scores', scoresWgsl(tm, !!bias, scoreOpts, scoreStats)),
     bindings: [q, k, scores, ...(bias ? [bias] : []), ...(blockStats ? [blockStats] : [])],
@@ -212,25 +222,16 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
     workgroups: [ceilDiv(tk, BK), ceilDiv(t, 16 * tm), hq],
     label: 'attention.scores',
   });
-  if (blockStats && rowStatsRange) {
-    const groups = ceilDiv(rows, 256);
-    ctx.dispatch({
-      pipeline: ctx.pipelines.get('attention.rowStats', rowStatsWgsl()),
-      bindings: [blockStats, rowStatsRange],
-      params,
-      workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535)],
-      label: 'attention.rowStats',
-    });
-  } else {
-    softmaxPasses(ctx, args, scores, params, rows, hq, tk);
-  }
+  if (separate) softmaxPasses(ctx, args, scores, params, rows, hq, tk);
 
   const hs = args.headScale;
   const partial = splits > 1 ? contextScratch(partials, ctx, splits * t * hq * d, 'attention.partials') : undefined;
   const normalise = separate ? 'off' : args.capture ? 'write' : 'read';
+  // Unnormalised split partials carry each split's Σexp per row and head for the reduce pass to divide by.
+  const sums = partial && normalise === 'read' ? contextScratch(sumPartialsKept, ctx, splits * t * hq, 'attention.sumPartials') : undefined;
   ctx.dispatch({
     pipeline: ctx.pipelines.get('attention.pv', pvWgsl(tm, tn, !!partial, !partial && !!hs, normalise)),
-    bindings: [scores, v, partial ?? out, ...(!partial && hs ? [hs] : []), ...(rowStatsRange ? [rowStatsRange] : [])],
+    bindings: [scores, v, partial ?? out, ...(!partial && hs ? [hs] : []), ...(blockStats ? [blockStats] : []), ...(sums ? [sums] : [])],
     params,
     workgroups: [dtiles * splits, rowTiles, hq],
     label: 'attention.pv',
@@ -238,8 +239,8 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   if (partial) {
     const groups = ceilDiv(t * hq * d, 256);
     ctx.dispatch({
-      pipeline: ctx.pipelines.get('attention.pvReduce', reduceWgsl(!!hs)),
-      bindings: [partial, out, ...(hs ? [hs] : [])],
+      pipeline: ctx.pipelines.get('attention.pvReduce', reduceWgsl(!!hs, !!sums)),
+      bindings: [partial, out, ...(hs ? [hs] : []), ...(sums ? [sums] : [])],
       params,
       workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535)],
       label: 'attention.pvReduce',
