@@ -133,7 +133,7 @@ describe('a pass of 256 tokens or more without capture writes its scores to one 
   });
   afterAll(() => model?.dispose());
 
-  it('same logits as keeping every map (same kernel) and as the online softmax; the scratch is in the estimate and the measured peak', async () => {
+  it('same logits as keeping every map (same scores, softmax finished in P·V) and as the online softmax; the scratch is in the estimate and the measured peak', async () => {
     const dense = model.run(ids);
     const online = model.run(ids, { capture: { layers: 'none', stats: 'all' } });
     await ctx.sync();
@@ -143,7 +143,9 @@ describe('a pass of 256 tokens or more without capture writes its scores to one 
     await ctx.sync();
     const peak = ctx.pool.stats.peakLiveBytes - before;
     const [d, o, b] = await Promise.all([dense, online, bare].map((r) => ctx.readF32(r.logits)));
-    expect(maxAbsDiff(b!, d!)).toBe(0);
+    // Kept maps are normalised as P·V loads them; without capture P·V divides by the row sums at the end:
+    // the same scores, so only rounding apart.
+    expect(maxAbsDiff(b!, d!)).toBeLessThanOrEqual(1e-6);
     expect(maxAbsDiff(b!, o!)).toBeLessThanOrEqual(1e-4);
     const scores = shape.heads * ids.length * ids.length * 4;
     const cost = model.transformer.estimate(ids.length, { capture: { layers: 'none' } });
