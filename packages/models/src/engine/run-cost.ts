@@ -116,9 +116,9 @@ export function estimateRunCost(shape: RunShape, options: RunCostOptions): RunCo
   if ((mapLayers.size > 0 && !keptHeads) || scratchLayers) {
     // The materialising kernel's split-K partial sums and softmax statistics: one buffer each per context,
     // reused by every layer.
-    const { partials, stats } = attentionScratchElements(T, keys, hq, dh, true);
-    if (partials > 0) activationBytes += pooled(partials);
-    if (stats > 0) activationBytes += pooled(stats);
+    const { partials, sums, stats } = attentionScratchElements(T, keys, hq, dh, true);
+    if (partials > 0) activationBytes += pooled(partials) + pooled(sums);
+    activationBytes += pooled(stats);
   }
   const lastRows = options.logits === 'last' ? 1 : T;
   if (lastRows !== T) activationBytes += pooled(d);

@@ -133,14 +133,13 @@ function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { wi
   // of them merges theirs. The K stage is free by now and holds the pairs' maxima. Only the captured
   // layout pays for the exponentials: exp per score is what made this pass ~45% slower.
   const g = 256 / bq;
-  const sums = zeroed;
   const blockStats = /* wgsl */ `
   ${repeat(
     tm,
     (m) => `{
     let mx = max(max(f${m}0, f${m}1), max(f${m}2, f${m}3));
     ks[(l.y + ${16 * m}u) * 16u + l.x] = mx;${
-      sums
+      zeroed
         ? `
     var e = 0.0;
     if (mx > ${MASK_TEST_WGSL}) { ${repeat(4, (n) => `if (f${m}${n} > ${MASK_TEST_WGSL}) { e += exp(f${m}${n} - mx); }`)} }
@@ -153,16 +152,16 @@ function buildScoresWgsl(tm: number, hasBias: boolean, opts: ScoreOptions = { wi
   var pair = vec2f(${MASKED_WGSL}, 0.0);
   for (var c = 0u; c < ${tm}u; c++) {
     let at = (li / ${g}u) * 16u + (li % ${g}u) * ${tm}u + c;
-    ${sums ? 'pair = stat_merge(pair, vec2f(ks[at], red[at]));' : 'pair.x = max(pair.x, ks[at]);'}
+    ${zeroed ? 'pair = stat_merge(pair, vec2f(ks[at], red[at]));' : 'pair.x = max(pair.x, ks[at]);'}
   }
   workgroupBarrier();
   ks[li] = pair.x;
-  ${sums ? 'red[li] = pair.y;' : ''}
+  ${zeroed ? 'red[li] = pair.y;' : ''}
   workgroupBarrier();
   if (li % ${g}u == 0u) {
-    for (var c = 1u; c < ${g}u; c++) { ${sums ? 'pair = stat_merge(pair, vec2f(ks[li + c], red[li + c]));' : 'pair.x = max(pair.x, ks[li + c]);'} }
+    for (var c = 1u; c < ${g}u; c++) { ${zeroed ? 'pair = stat_merge(pair, vec2f(ks[li + c], red[li + c]));' : 'pair.x = max(pair.x, ks[li + c]);'} }
     let i = row0 + li / ${g}u;
-    if (i < p.t) { let at = ((h * p.t + i) * ((p.tk + ${BK - 1}u) / ${BK}u) + wg.x) * 2u; bs[at] = pair.x; ${sums ? 'bs[at + 1u] = pair.y;' : ''} }
+    if (i < p.t) { let at = ((h * p.t + i) * ((p.tk + ${BK - 1}u) / ${BK}u) + wg.x) * 2u; bs[at] = pair.x; ${zeroed ? 'bs[at + 1u] = pair.y;' : ''} }
   }`;
   return /* wgsl */ `
 ${PARAMS_WGSL}
@@ -175,11 +174,9 @@ ${withStats ? `@group(0) @binding(${statsBinding}) var<storage, read_write> bs: 
 
 ${scoreTileSharedWgsl(tm)}
 ${
-  withStats
-    ? zeroed
-      ? `var<workgroup> red: array<f32, ${Math.max(bq * 16, 256)}>;
+  zeroed
+    ? `var<workgroup> red: array<f32, ${Math.max(bq * 16, 256)}>;
 ${STAT_MERGE_WGSL}`
-      : ''
     : ''
 }
 ${scoreFinishWgsl(hasBias, opts)}
@@ -234,8 +231,7 @@ function rowStatsPrologue(bq: number, withSum: boolean): string {
     let row = h * p.t + i;
     let nb = (p.tk + ${BK - 1}u) / ${BK}u;
     let seen = (min(p.tk, p.qoff + i + 1u) + ${BK - 1}u) / ${BK}u;
-    var m = ${MASKED_WGSL};
-    var l = 0.0;
+    var m = ${MASKED_WGSL};${withSum ? '\n    var l = 0.0;' : ''}
     for (var b = part; b < seen; b += ${g}u) {
       let mb = bs[(row * nb + b) * 2u];${
         withSum
@@ -248,8 +244,7 @@ function rowStatsPrologue(bq: number, withSum: boolean): string {
       m = max(m, mb);`
       }
     }
-    pm[li] = m;
-    pl[li] = l;
+    pm[li] = m;${withSum ? '\n    pl[li] = l;' : ''}
   }
   workgroupBarrier();
   if (li % ${g}u == 0u) {
@@ -392,14 +387,8 @@ ${sumSplit ? `@group(0) @binding(${hasHeadScale ? 5 : 4}) var<storage, read_writ
 
 var<workgroup> ps: array<f32, ${bq * (BJ + 1)}>;
 var<workgroup> vs: array<f32, ${BJ * bn}>;
-${
-  normalise !== 'off'
-    ? `var<workgroup> rm: array<f32, ${bq}>;
-var<workgroup> ri: array<f32, ${bq}>;
-var<workgroup> pm: array<f32, 256>;
-var<workgroup> pl: array<f32, 256>;`
-    : ''
-}
+${normalise !== 'off' ? `var<workgroup> rm: array<f32, ${bq}>;\nvar<workgroup> pm: array<f32, 256>;` : ''}
+${normalise === 'write' ? `var<workgroup> ri: array<f32, ${bq}>;\nvar<workgroup> pl: array<f32, 256>;` : ''}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {

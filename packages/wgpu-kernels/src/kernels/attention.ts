@@ -74,8 +74,9 @@ const blockStatsKept = new WeakMap<GpuContext, GpuTensor>();
 const sumPartialsKept = new WeakMap<GpuContext, GpuTensor>();
 
 /**
- * The split-K partial sums and the softmax's block statistics live in one buffer each per context, kept across calls: passes recorded in one encoder run in order, so calls can share them, and
- * keeping them avoids a submit per call.
+ * The split-K partial sums and the softmax's block statistics live in one buffer each per context, kept
+ * across calls: passes recorded in one encoder run in order, so calls can share them, and keeping them
+ * avoids a submit per call.
  */
 function contextScratch(kept: WeakMap<GpuContext, GpuTensor>, ctx: GpuContext, elements: number, label: string): GpuTensor {
   const have = kept.get(ctx);
@@ -113,8 +114,9 @@ function pvPlan(t: number, tk: number, hq: number, d: number) {
 
 /**
  * Elements of the scratch `attention` allocates for a call: the score buffer (without a capture), the
- * split-K partial sums and the softmax statistics (row max and Σexp per 64-key block; 0 when a separate
- * softmax pass runs: ACT, a column scale or the pre-rewrite capture).
+ * split-K partial sums, each split's Σexp per row and head (the uncaptured softmax divides by them in the
+ * reduce pass), and the softmax statistics (row max and Σexp per 64-key block; unused when a separate
+ * softmax pass runs: ACT, a column scale or the pre-rewrite capture). Each is its own buffer.
  */
 export function attentionScratchElements(
   t: number,
@@ -122,12 +124,14 @@ export function attentionScratchElements(
   hq: number,
   d: number,
   captured: boolean,
-  separateSoftmax = false,
-): { scores: number; partials: number; stats: number } {
+): { scores: number; partials: number; sums: number; stats: number } {
   const { splits } = pvPlan(t, tk, hq, d);
-  const stats = separateSoftmax ? 0 : 2 * hq * t * ceilDiv(tk, BK);
-  // Split partials also keep each split's Σexp per row and head when nothing is captured.
-  return { scores: captured ? 0 : hq * t * tk, partials: splits > 1 ? splits * t * hq * (d + 1) : 0, stats };
+  return {
+    scores: captured ? 0 : hq * t * tk,
+    partials: splits > 1 ? splits * t * hq * d : 0,
+    sums: splits > 1 ? splits * t * hq : 0,
+    stats: 2 * hq * t * ceilDiv(tk, BK),
+  };
 }
 
 /** The query rows, visible keys and query offset of an attention call. */
@@ -214,7 +218,8 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   const scoreOpts = { window: args.window !== undefined, softcap: args.softcap !== undefined };
 
   const bias = args.logitBias;
-  const blockStats = separate ? undefined : contextScratch(blockStatsKept, ctx, attentionScratchElements(t, tk, hq, d, true).stats, 'attention.blockStats');
+  const sizes = attentionScratchElements(t, tk, hq, d, true);
+  const blockStats = separate ? undefined : contextScratch(blockStatsKept, ctx, sizes.stats, 'attention.blockStats');
   ctx.dispatch({
     pipeline: ctx.pipelines.get('attention.scores', scoresWgsl(tm, !!bias, scoreOpts, scoreStats)),
     bindings: [q, k, scores, ...(bias ? [bias] : []), ...(blockStats ? [blockStats] : [])],
@@ -225,10 +230,10 @@ export function attention(ctx: GpuContext, args: AttentionArgs): GpuTensor {
   if (separate) softmaxPasses(ctx, args, scores, params, rows, hq, tk);
 
   const hs = args.headScale;
-  const partial = splits > 1 ? contextScratch(partials, ctx, splits * t * hq * d, 'attention.partials') : undefined;
+  const partial = splits > 1 ? contextScratch(partials, ctx, sizes.partials, 'attention.partials') : undefined;
   const normalise = separate ? 'off' : args.capture ? 'write' : 'read';
   // Unnormalised split partials carry each split's Σexp per row and head for the reduce pass to divide by.
-  const sums = partial && normalise === 'read' ? contextScratch(sumPartialsKept, ctx, splits * t * hq, 'attention.sumPartials') : undefined;
+  const sums = partial && normalise === 'read' ? contextScratch(sumPartialsKept, ctx, sizes.sums, 'attention.sumPartials') : undefined;
   ctx.dispatch({
     pipeline: ctx.pipelines.get('attention.pv', pvWgsl(tm, tn, !!partial, !partial && !!hs, normalise)),
     bindings: [scores, v, partial ?? out, ...(!partial && hs ? [hs] : []), ...(blockStats ? [blockStats] : []), ...(sums ? [sums] : [])],
